@@ -1,0 +1,1 @@
+"""Differentiable primitives, one module per family (see each module's docstring)."""

@@ -1,0 +1,368 @@
+"""Elementwise primitives: arithmetic, exp/log, abs, maximum, where, clip.
+
+Notation: y is the op's output, δ_y the gradient arriving from above, ⊙ the
+elementwise product. Binary ops broadcast; :func:`unbroadcast` sums each
+gradient back to its input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.function import Function, unbroadcast
+from chainrule.tensor import Tensor
+
+
+def _binary(op: type[Function], name: str, a: Any, b: Any) -> Tensor:
+    """Apply a broadcasting binary op; a shape mismatch names the op and both shapes."""
+    try:
+        return op.apply(a, b)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise ValueError(
+            f"{name}: shapes {np.shape(_data(a))} and {np.shape(_data(b))} cannot be "
+            f"broadcast together"
+        ) from None
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+class Add(Function):
+    """y = a + b        δ_a = δ_y,  δ_b = δ_y  (summed over broadcast axes)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.add(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad, sa) if need_a else None,
+                unbroadcast(grad, sb) if need_b else None)
+
+
+class Sub(Function):
+    """y = a - b        δ_a = δ_y,  δ_b = -δ_y"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.subtract(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad, sa) if need_a else None,
+                unbroadcast(-grad, sb) if need_b else None)
+
+
+class Mul(Function):
+    """y = a ⊙ b        δ_a = δ_y ⊙ b,  δ_b = δ_y ⊙ a"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return np.multiply(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.a, ctx.b
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad * b, np.shape(a)) if need_a else None,
+                unbroadcast(grad * a, np.shape(b)) if need_b else None)
+
+
+class Div(Function):
+    """y = a / b        δ_a = δ_y / b,  δ_b = -δ_y ⊙ a / b²"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return np.divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.a, ctx.b
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad / b
+        return (unbroadcast(grad_a, np.shape(a)) if need_a else None,
+                unbroadcast(-grad_a * a / b, np.shape(b)) if need_b else None)
+
+
+class Neg(Function):
+    """y = -x           δ_x = -δ_y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.negative(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """y = a^b          δ_a = δ_y ⊙ b a^(b-1),  δ_b = δ_y ⊙ y ln a"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = np.power(a, b)
+        ctx.a, ctx.b, ctx.y = a, b, y
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, y = ctx.a, ctx.b, ctx.y
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = unbroadcast(grad * b * np.power(a, b - 1), np.shape(a))
+        if need_b:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
+            grad_b = unbroadcast(grad * y * log_a, np.shape(b))
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """y = eˣ           δ_x = δ_y ⊙ y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.y = np.exp(x)
+        return ctx.y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.y
+
+
+class Log(Function):
+    """y = ln x         δ_x = δ_y / x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.x
+
+
+class Sqrt(Function):
+    """y = √x           δ_x = δ_y / (2y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.y = np.sqrt(x)
+        return ctx.y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / (2 * ctx.y)
+
+
+class Abs(Function):
+    """y = |x|          δ_x = δ_y ⊙ sign(x)   (0 at x = 0, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * np.sign(ctx.x)
+
+
+class Sign(Function):
+    """y = sign(x)      δ_x = 0   (a step: flat everywhere but at 0)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = np.shape(x)
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)
+
+
+class Maximum(Function):
+    """y = max(a, b)    δ_a = δ_y ⊙ 1[a > b] + ½ δ_y ⊙ 1[a = b],  δ_b likewise
+
+    On ties the gradient is split evenly, as in ``torch.maximum``.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.a, ctx.b
+        share_a = (a > b) + 0.5 * (a == b)
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad * share_a, np.shape(a)) if need_a else None,
+                unbroadcast(grad * (1 - share_a), np.shape(b)) if need_b else None)
+
+
+class Minimum(Function):
+    """y = min(a, b)    δ_a = δ_y ⊙ 1[a < b] + ½ δ_y ⊙ 1[a = b],  δ_b likewise"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.a, ctx.b
+        share_a = (a < b) + 0.5 * (a == b)
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(grad * share_a, np.shape(a)) if need_a else None,
+                unbroadcast(grad * (1 - share_a), np.shape(b)) if need_b else None)
+
+
+class Where(Function):
+    """y = c ? a : b    δ_a = δ_y ⊙ 1[c],  δ_b = δ_y ⊙ 1[¬c]"""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = condition
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, need_a, need_b = ctx.needs_input_grad
+        zero = np.zeros((), dtype=grad.dtype)
+        sa, sb = ctx.shapes
+        return (None,
+                unbroadcast(np.where(ctx.condition, grad, zero), sa) if need_a else None,
+                unbroadcast(np.where(ctx.condition, zero, grad), sb) if need_b else None)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi)     δ_x = δ_y ⊙ 1[lo ≤ x ≤ hi]   (as ``torch.clamp``)"""
+
+    @staticmethod
+    def forward(ctx, x, lo=None, hi=None):
+        inside = np.ones(np.shape(x), dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        ctx.inside = inside
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.inside
+
+
+class Clone(Function):
+    """y = x (a copy)   δ_x = δ_y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, copy=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Cast(Function):
+    """y = x converted to another dtype     δ_x = δ_y (converted back by the engine)"""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+# ------------------------------------------------------------------- functions
+def add(a: Any, b: Any) -> Tensor:
+    return _binary(Add, "add", a, b)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    return _binary(Sub, "sub", a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return _binary(Mul, "mul", a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    return _binary(Div, "div", a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    return _binary(Pow, "pow", a, b)
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:
+    return Abs.apply(x)
+
+
+def sign(x: Tensor) -> Tensor:
+    return Sign.apply(x)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return _binary(Maximum, "maximum", a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return _binary(Minimum, "minimum", a, b)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise ``a if condition else b``; the condition carries no gradient."""
+    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    try:
+        return Where.apply(condition, a, b)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise ValueError(
+            f"where: shapes {condition.shape}, {np.shape(_data(a))} and "
+            f"{np.shape(_data(b))} cannot be broadcast together"
+        ) from None
+
+
+def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return Clip.apply(x, lo=min, hi=max)
