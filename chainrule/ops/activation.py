@@ -11,6 +11,8 @@ import numpy as np
 from chainrule.function import Function
 from chainrule.tensor import Tensor
 
+__all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+
 
 class ReLU(Function):
     """y = max(x, 0)     δ_x = δ_y ⊙ 1[x > 0]   (0 at x = 0, as PyTorch)"""

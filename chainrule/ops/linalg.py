@@ -67,3 +67,51 @@ def matmul(a: Any, b: Any) -> Tensor:
         raise ValueError(
             f"matmul: batch dimensions of shapes {sa} and {sb} cannot be broadcast"
         ) from None
+
+
+class Linear(Function):
+    """y = x Wᵀ + b     δ_x = δ_y W,  δ_W = δ_yᵀ x,  δ_b = Σ_batch δ_y
+
+    Fused: one node instead of matmul + transpose + add, as a course writes it.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.x, ctx.weight = x, weight
+        y = np.matmul(x, weight.T)
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.x, ctx.weight
+        need_x, need_w = ctx.needs_input_grad[:2]
+        grad_x = np.matmul(grad, weight) if need_x else None
+        grad_2d = grad.reshape(-1, grad.shape[-1])
+        grad_w = np.matmul(grad_2d.T, x.reshape(-1, x.shape[-1])) if need_w else None
+        if len(ctx.needs_input_grad) == 2:
+            return grad_x, grad_w
+        grad_b = grad_2d.sum(axis=0) if ctx.needs_input_grad[2] else None
+        return grad_x, grad_w, grad_b
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x Wᵀ + b with ``weight`` of shape (out_features, in_features), as F.linear.
+
+    δ_x = δ_y W,  δ_W = δ_yᵀ x,  δ_b = Σ over the batch of δ_y.
+    """
+    in_features = weight.shape[-1]
+    if input.shape[-1:] != (in_features,) or weight.ndim != 2:
+        raise ValueError(
+            f"linear: input of shape {input.shape} does not match weight of shape "
+            f"{weight.shape} (expected input (..., {in_features}))"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"linear: bias of shape {bias.shape} does not match weight of shape "
+            f"{weight.shape} (expected ({weight.shape[0]},))"
+        )
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
