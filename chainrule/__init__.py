@@ -26,6 +26,7 @@ from chainrule.ops.reduce import logsumexp
 from chainrule.ops.shape import cat, stack
 from chainrule.random import manual_seed
 from chainrule import profiler
+from chainrule.io import load, save
 
 float32 = "float32"
 float64 = "float64"
@@ -44,6 +45,7 @@ __all__ = [
     "full",
     "int64",
     "is_grad_enabled",
+    "load",
     "logsumexp",
     "manual_seed",
     "maximum",
@@ -54,6 +56,7 @@ __all__ = [
     "profiler",
     "rand",
     "randn",
+    "save",
     "set_grad_enabled",
     "stack",
     "tensor",
