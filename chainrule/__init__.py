@@ -25,7 +25,7 @@ from chainrule.ops.elementwise import maximum, minimum, where
 from chainrule.ops.reduce import logsumexp
 from chainrule.ops.shape import cat, stack
 from chainrule.random import manual_seed
-from chainrule import profiler
+from chainrule import check, profiler
 from chainrule.io import load, save
 
 float32 = "float32"
@@ -39,6 +39,7 @@ __all__ = [
     "Tensor",
     "arange",
     "cat",
+    "check",
     "float32",
     "float64",
     "from_numpy",

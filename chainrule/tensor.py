@@ -143,9 +143,13 @@ class Tensor:
         return self
 
     def astype(self, dtype: Any) -> Tensor:
+        """A copy converted to ``dtype``; δ_x = δ_y. An integer/bool result carries no grad."""
         from chainrule.ops.elementwise import Cast
 
-        return Cast.apply(self, dtype=np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            return Tensor._make(self.data.astype(dtype), False, None)
+        return Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -285,11 +289,19 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reduce.mean(self, dim, keepdim)
 
-    def var(self, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
-        return reduce.var(self, dim, correction=correction, keepdim=keepdim)
+    def var(
+        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None,
+    ) -> Tensor:
+        """Variance over ``dim`` dividing by N - correction (torch: correction=1 by default;
+        ``unbiased=False`` means correction=0)."""
+        return reduce.var(self, dim, _correction(unbiased, correction), keepdim)
 
-    def std(self, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
-        return reduce.var(self, dim, correction=correction, keepdim=keepdim).sqrt()
+    def std(
+        self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None,
+    ) -> Tensor:
+        return reduce.var(self, dim, _correction(unbiased, correction), keepdim).sqrt()
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return reduce.max(self, dim, keepdim)
@@ -372,6 +384,15 @@ class Tensor:
 
     def log_softmax(self, dim: int) -> Tensor:
         return activation.log_softmax(self, dim)
+
+
+def _correction(unbiased: bool | int | None, correction: int | None) -> int:
+    """torch's two spellings of the variance divisor N - c (True → 1, False → 0)."""
+    if unbiased is None:
+        return 1 if correction is None else correction
+    if correction is not None:
+        raise ValueError("var: give either unbiased or correction, not both")
+    return int(unbiased)  # an int given positionally is itself the correction
 
 
 def _operand(other: Any) -> Any:

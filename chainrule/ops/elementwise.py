@@ -16,7 +16,15 @@ from chainrule.tensor import Tensor
 
 
 def _binary(op: type[Function], name: str, a: Any, b: Any) -> Tensor:
-    """Apply a broadcasting binary op; a shape mismatch names the op and both shapes."""
+    """Apply a broadcasting binary op; a shape mismatch names the op and both shapes.
+
+    A NumPy scalar operand (``np.float64(2)``) acts as a Python number, as in
+    PyTorch: it does not promote a float32 tensor to float64.
+    """
+    if isinstance(a, np.generic):
+        a = a.item()
+    if isinstance(b, np.generic):
+        b = b.item()
     try:
         return op.apply(a, b)
     except ValueError as error:
@@ -110,7 +118,10 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a^b          δ_a = δ_y ⊙ b a^(b-1),  δ_b = δ_y ⊙ y ln a"""
+    """y = a^b          δ_a = δ_y ⊙ b a^(b-1),  δ_b = δ_y ⊙ y ln a
+
+    As PyTorch: δ_a = 0 where b = 0, and δ_b = 0 where a = 0 and b ≥ 0.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -123,12 +134,16 @@ class Pow(Function):
         a, b, y = ctx.a, ctx.b, ctx.y
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
-        if need_a:
-            grad_a = unbroadcast(grad * b * np.power(a, b - 1), np.shape(a))
-        if need_b:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
-            grad_b = unbroadcast(grad * y * log_a, np.shape(b))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
+                grad_a = grad * b * np.power(a, b - 1)
+                if np.any(np.equal(b, 0)):
+                    grad_a = np.where(np.equal(b, 0), 0, grad_a)
+                grad_a = unbroadcast(grad_a, np.shape(a))
+            if need_b:
+                log_a = np.log(np.asarray(a, dtype=y.dtype))
+                grad_b = np.where((np.equal(a, 0)) & (np.greater_equal(b, 0)), 0, y * log_a)
+                grad_b = unbroadcast(grad * grad_b, np.shape(b))
         return grad_a, grad_b
 
 
@@ -363,6 +378,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """x limited to [min, max]; δ_x = δ_y where min ≤ x ≤ max, else 0 (bounds get none)."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
-    return Clip.apply(x, lo=min, hi=max)
+    return Clip.apply(x, lo=_data(min), hi=_data(max))

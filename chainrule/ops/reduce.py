@@ -18,7 +18,9 @@ from chainrule.tensor import MaxResult, Tensor
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     """``dim`` as a sorted tuple of non-negative axes; None means every axis."""
-    if dim is None:
+    if dim is None or ndim == 0:
+        if dim is not None:  # a 0-d tensor accepts dim 0 / -1 (and reduces nothing)
+            normalize_dims(dim, 1, op)
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
@@ -79,8 +81,9 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return grad.reshape(ctx.kept) * (2 / ctx.denominator) * ctx.centered
+        scale = 2 / ctx.denominator if ctx.denominator else np.inf  # N ≤ c: nan, as torch
+        with np.errstate(invalid="ignore"):
+            return grad.reshape(ctx.kept) * scale * ctx.centered
 
 
 class TakeAlongAxis(Function):

@@ -151,9 +151,13 @@ def _axis(dim: int, ndim: int, op: str) -> int:
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
     order = _sizes(dims)
-    if sorted(int(d) % max(x.ndim, 1) for d in order) != list(range(x.ndim)):
-        raise ValueError(f"permute: {order} is not a permutation of the {x.ndim} dimensions")
-    return Permute.apply(x, dims=tuple(int(d) % max(x.ndim, 1) for d in order))
+    axes = tuple(_axis(int(d), x.ndim, "permute") for d in order) if x.ndim else order
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(
+            f"permute: {order} is not a permutation of the {x.ndim} dimensions of shape "
+            f"{x.shape}"
+        )
+    return Permute.apply(x, dims=axes)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
