@@ -1,5 +1,78 @@
-"""Neural-network building blocks (modules are added by the nn work)."""
+"""Neural-network building blocks: Module, Parameter, layers, losses, init, summary.
 
-from chainrule.nn import functional
+Names and signatures follow ``torch.nn``; ``chainrule.nn.functional`` is the
+functional API, ``chainrule.nn.init`` the initialisers, and
+``l1_penalty``/``l2_penalty``/``linf_penalty`` the weight penalties.
+"""
 
-__all__ = ["functional"]
+from chainrule.nn import functional, init
+from chainrule.nn.activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from chainrule.nn.container import ModuleDict, ModuleList, Sequential
+from chainrule.nn.dropout import Dropout
+from chainrule.nn.linear import Flatten, Identity, Linear
+from chainrule.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from chainrule.nn.module import Module
+from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from chainrule.nn.parameter import Parameter
+from chainrule.nn.penalties import l1_penalty, l2_penalty, linf_penalty
+from chainrule.nn.summary import Summary, summary
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "CosineEmbeddingLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "ELU",
+    "Flatten",
+    "GELU",
+    "Identity",
+    "KLDivLoss",
+    "L1Loss",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "PReLU",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Summary",
+    "Tanh",
+    "functional",
+    "init",
+    "l1_penalty",
+    "l2_penalty",
+    "linf_penalty",
+    "summary",
+]
