@@ -31,11 +31,11 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         a2 = a[None, :] if a.ndim == 1 else a  # (k,) -> (1, k)
         b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1)
-        g = grad
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
+        g = grad  # restore the dims the promotion removed: (…, m, n)
         if b.ndim == 1:
             g = np.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
         grad_a = grad_b = None
         if need_a:
             grad_a = np.matmul(g, np.swapaxes(b2, -1, -2))

@@ -1,0 +1,132 @@
+"""Reductions against PyTorch: every dim/keepdim variant, ties avoided for max/min."""
+
+import numpy as np
+import pytest
+import torch
+from torch_compare import assert_matches_torch
+
+import chainrule as cr
+
+DIM_KEEPDIM = [(None, False)] + [
+    (dim, keepdim) for dim in (0, 1, -1, (0, 2), (-1, 0)) for keepdim in (False, True)
+]
+
+
+@pytest.mark.parametrize("name", ["sum", "mean"])
+@pytest.mark.parametrize("dim, keepdim", DIM_KEEPDIM)
+def test_sum_mean(name, dim, keepdim, rng):
+    x = rng.standard_normal((2, 3, 4))
+
+    def f(t):
+        if dim is None:
+            return getattr(t, name)()
+        return getattr(t, name)(dim=dim, keepdim=keepdim)
+
+    assert_matches_torch(f, f, x)
+
+
+def test_sum_positional_dim_and_list_dim(rng):
+    x = rng.standard_normal((2, 3, 4))
+    assert_matches_torch(lambda t: t.sum(1), lambda t: t.sum(1), x)
+    assert_matches_torch(lambda t: t.mean([0, 1], True), lambda t: t.mean([0, 1], True), x)
+
+
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (0, True), (-1, True),
+                                           ((0, 1), False), ((0, 1), True)])
+@pytest.mark.parametrize("correction", [0, 1, 2])
+def test_var(dim, keepdim, correction, rng):
+    x = rng.standard_normal((3, 4, 3))
+
+    def f(t):
+        return t.var(dim=dim, correction=correction, keepdim=keepdim)
+
+    assert_matches_torch(f, f, x)
+
+
+def test_var_std_unbiased_spellings(rng):
+    x = rng.standard_normal((4, 3))
+    for f in (lambda t: t.var(0, unbiased=False), lambda t: t.var(0, True, True),
+              lambda t: t.var(), lambda t: t.std(1), lambda t: t.std(0, unbiased=False),
+              lambda t: t.var(1, keepdim=True, correction=0)):
+        assert_matches_torch(f, f, x)
+
+
+def test_var_of_one_element_is_nan_like_torch():
+    x = cr.tensor([2.0], requires_grad=True, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        v = x.var()
+        v.backward()
+    assert np.isnan(v.item()) and np.isnan(x.grad[0])
+
+
+def _distinct(rng, shape):
+    """Values with no ties: max/min have one argmax."""
+    return rng.permutation(np.prod(shape)).reshape(shape) * 0.1 + rng.uniform(0, 0.05, shape)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_along_dim_return_values_and_indices(name, dim, keepdim, rng):
+    x = _distinct(rng, (3, 4, 5))
+    assert_matches_torch(lambda t: getattr(t, name)(dim, keepdim=keepdim).values,
+                         lambda t: getattr(t, name)(dim, keepdim=keepdim).values, x)
+    values, indices = getattr(cr.tensor(x), name)(dim, keepdim)
+    expected = getattr(torch.tensor(x), name)(dim, keepdim)
+    np.testing.assert_array_equal(indices.data, expected.indices.numpy())
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    np.testing.assert_array_equal(values.data, expected.values.numpy())
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_of_everything(name, rng):
+    x = _distinct(rng, (3, 4))
+    assert_matches_torch(lambda t: getattr(t, name)(), lambda t: getattr(t, name)(), x)
+
+
+def test_max_of_everything_splits_ties_evenly_like_torch():
+    x = np.array([[1.0, 3.0], [3.0, 0.5]])
+    assert_matches_torch(lambda t: t.max(), lambda t: t.max(), x)
+
+
+def test_argmax_argmin(rng):
+    x = _distinct(rng, (3, 4))
+    t, tt = cr.tensor(x), torch.tensor(x)
+    np.testing.assert_array_equal(t.argmax(1).data, tt.argmax(1).numpy())
+    np.testing.assert_array_equal(t.argmin(0, keepdim=True).data, tt.argmin(0, True).numpy())
+    assert t.argmax().item() == tt.argmax().item()
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1, (0, 1)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_logsumexp(dim, keepdim, rng):
+    x = rng.standard_normal((3, 4)) * 3
+    assert_matches_torch(lambda t: t.logsumexp(dim, keepdim),
+                         lambda t: t.logsumexp(dim, keepdim), x)
+    assert_matches_torch(lambda t: cr.logsumexp(t, dim, keepdim=keepdim),
+                         lambda t: torch.logsumexp(t, dim, keepdim=keepdim), x)
+
+
+def test_logsumexp_is_stable_for_huge_logits():
+    x = np.array([[1e4, 1e4 - 1.0, -1e4], [-1e4, -1e4, -1e4 + 2.0]])
+    assert_matches_torch(lambda t: t.logsumexp(1), lambda t: t.logsumexp(1), x)
+    y = cr.tensor(x, dtype=np.float32).logsumexp(1)
+    assert np.all(np.isfinite(y.data))
+    np.testing.assert_allclose(y.data, [1e4 + np.log1p(np.exp(-1.0)), -1e4 + 2.0 + np.log(
+        1 + 2 * np.exp(-2.0))], rtol=1e-6)
+
+
+def test_zero_dim_tensor_reductions():
+    x = cr.tensor(3.0, requires_grad=True, dtype=np.float64)
+    y = x.sum(0) * 2 + x.mean(-1)
+    y.backward()
+    assert y.item() == 9.0 and x.grad == 3.0
+
+
+def test_reductions_keep_float32(rng):
+    x = cr.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    out = x.sum(0).mean() + x.var(1).sum() + x.max(1).values.sum() + x.logsumexp(1).sum()
+    out = out + x.max() + x.min(0)[0].sum()
+    assert out.dtype == np.float32
+    out.backward()
+    assert x.grad.dtype == np.float32
