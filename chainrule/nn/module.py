@@ -47,6 +47,9 @@ class RemovableHandle:
         self.remove()
 
 
+_DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")
+
+
 def _float_dtype(dtype: Any, caller: str) -> np.dtype:
     try:
         resolved = np.dtype(dtype)
@@ -341,7 +344,7 @@ class Module:
         so optimizers built before or after still hold the right tensors.
         """
         for arg in args:
-            if isinstance(arg, str) and arg.split(":")[0] == "cpu":
+            if isinstance(arg, str) and arg.split(":")[0] in _DEVICES:
                 device = arg
             elif dtype is None:
                 dtype = arg

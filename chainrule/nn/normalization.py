@@ -18,7 +18,8 @@ class _BatchNorm(Module):
     Training: μ, σ² are the batch's (biased σ²), and the running estimates move
     by r ← (1 - momentum)·r + momentum·stat, with the *unbiased* variance, as
     PyTorch (``momentum=None``: a cumulative average over the batches seen).
-    Eval: the running estimates are used. Buffers: ``running_mean``,
+    Eval: the running estimates are used. ``affine`` learns γ and β (β only
+    with ``bias=True``). Buffers: ``running_mean``,
     ``running_var``, ``num_batches_tracked``.
     """
 
@@ -26,7 +27,8 @@ class _BatchNorm(Module):
 
     def __init__(
         self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-        affine: bool = True, track_running_stats: bool = True, dtype: Any = None,
+        affine: bool = True, track_running_stats: bool = True, dtype: Any = None, *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -37,9 +39,11 @@ class _BatchNorm(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
@@ -85,7 +89,8 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 
@@ -136,5 +141,5 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
-            f"elementwise_affine={self.elementwise_affine}"
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
