@@ -99,8 +99,9 @@ def gradcheck(
     ``inputs`` holds the positional arguments of ``fn``; every Tensor among them
     with ``requires_grad=True`` is checked and must be float64. Returns True, or
     raises :class:`GradcheckError` naming the input, the worst element (output
-    index, input index), both values and their relative error. The inputs'
-    ``.grad`` are left as they were.
+    index, input index), both values and their relative error. ``fn`` runs on
+    private leaf copies of the checked inputs (a non-leaf input is treated as a
+    leaf), so the caller's tensors, their ``.grad`` and their graphs are untouched.
     """
     inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
     checked = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -112,12 +113,9 @@ def gradcheck(
                 f"gradcheck: input {k} has dtype {inputs[k].dtype}; finite differences "
                 f"need float64 inputs (use .double())"
             )
-    saved = [inputs[k].grad for k in checked]
-    try:
-        analytic = _analytic_jacobians(fn, inputs, checked)
-    finally:
-        for k, g in zip(checked, saved):
-            inputs[k].grad = g
+        # a private leaf copy: the caller's tensors (data, grad, graph) stay untouched
+        inputs[k] = Tensor(inputs[k].data.copy(), requires_grad=True)
+    analytic = _analytic_jacobians(fn, inputs, checked)
     for k, j_ana in zip(checked, analytic):
         j_num = _numerical_jacobian(fn, inputs, k, eps)
         error, tol = np.abs(j_num - j_ana), atol + rtol * np.abs(j_num)
