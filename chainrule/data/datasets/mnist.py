@@ -85,19 +85,22 @@ def _verify(raw: bytes, name: str, checksums: Mapping[str, str] | None, where: s
     if checksums is not None:
         if name not in checksums:
             raise ValueError(f"{where}: no SHA-256 checksum given for {name}")
-        expected, actual = checksums[name].lower(), _sha256(raw)
+        _compare(checksums[name].lower(), _sha256(raw), name, where)
     try:
         content = gzip.decompress(raw)
     except (OSError, EOFError) as e:
         raise ValueError(f"{where}: {name} is not a valid gzip file ({e})") from e
     if checksums is None:
-        expected, actual = MNIST_IDX_SHA256[name], _sha256(content)
+        _compare(MNIST_IDX_SHA256[name], _sha256(content), name + " (decompressed)", where)
+    return content
+
+
+def _compare(expected: str, actual: str, name: str, where: str) -> None:
     if actual != expected:
         raise ValueError(
             f"{where}: SHA-256 mismatch for {name}: expected {expected}, got {actual} "
             "(corrupted or incomplete file)"
         )
-    return content
 
 
 def load_mnist(
