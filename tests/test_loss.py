@@ -488,3 +488,31 @@ def test_finite_differences(rng, fn):
     z = cr.tensor(rng.standard_normal((3, 3)), requires_grad=True)
     t = cr.tensor(rng.standard_normal((3, 3)), requires_grad=True)
     assert gradcheck(fn, [z, t])
+
+
+def test_plain_arrays_and_lists_are_accepted_as_targets():
+    x = cr.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]], requires_grad=True)
+    cases = [
+        (F.cross_entropy(x, [2, 0]), F.cross_entropy(x, cr.tensor([2, 0]))),
+        (F.mse_loss(x, np.ones((2, 3), np.float32)), F.mse_loss(x, cr.ones(2, 3))),
+        (F.binary_cross_entropy_with_logits(x, [[1, 0, 1], [0, 0, 1]]),
+         F.binary_cross_entropy_with_logits(x, cr.tensor([[1.0, 0, 1], [0, 0, 1]]))),
+    ]
+    for loss, reference in cases:
+        assert loss.dtype == np.float32
+        assert loss.item() == reference.item()
+
+
+def test_regression_weight_must_match_input_shape():
+    with pytest.raises(ValueError, match=r"mse_loss: weight shape \(2,\) differs from input "
+                                         r"shape \(3, 2\)"):
+        F.mse_loss(cr.rand(3, 2), cr.rand(3, 2), weight=cr.rand(2))
+
+
+def test_weights_are_constants():
+    """As in PyTorch, no gradient flows into weight or pos_weight."""
+    w = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = cr.randn(2, 3, requires_grad=True)
+    F.cross_entropy(x, cr.tensor([0, 2]), weight=w).backward()
+    F.binary_cross_entropy_with_logits(x, cr.rand(2, 3), weight=w, pos_weight=w).backward()
+    assert w.grad is None and x.grad is not None

@@ -22,7 +22,7 @@ import numpy as np
 
 from chainrule.function import Function, unbroadcast
 from chainrule.ops.reduce import normalize_dims
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _as_array
 
 __all__ = [
     "mse_loss",
@@ -42,7 +42,13 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 # ------------------------------------------------------------------- helpers
 def _array(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    """The array of a Tensor, or ``x`` converted as ``cr.tensor`` would (floats: float32)."""
+    return x.data if isinstance(x, Tensor) else _as_array(x)
+
+
+def _operand(x: Any, array: np.ndarray) -> Any:
+    """What to hand to ``apply``: the Tensor itself (to keep its graph), else its array."""
+    return x if isinstance(x, Tensor) else array
 
 
 def _check_reduction(op: str, reduction: str, allowed: tuple[str, ...] = _REDUCTIONS) -> None:
@@ -188,13 +194,12 @@ def _regression(op: str, cls: type[Function], input: Tensor, target: Any, reduct
     x, t = _array(input), _numeric_target(op, target)
     _check_float(op, "input", x)
     _check_same_shape(op, x, t)
-    if weight is not None and _array(weight).shape != x.shape:
-        raise ValueError(
-            f"{op}: weight shape {_array(weight).shape} differs from input shape {x.shape}; "
-            f"they must be equal"
-        )
     w = _constant(op, "weight", weight, x.dtype, x.shape)
-    return cls.apply(input, target, weight=w, reduction=reduction)
+    if w is not None and w.shape != x.shape:
+        raise ValueError(
+            f"{op}: weight shape {w.shape} differs from input shape {x.shape}; they must be equal"
+        )
+    return cls.apply(_operand(input, x), _operand(target, t), weight=w, reduction=reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean",
@@ -274,7 +279,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             f"binary_cross_entropy_with_logits"
         )
     w = _constant(op, "weight", weight, x.dtype, x.shape)
-    return BinaryCrossEntropy.apply(input, target, weight=w, reduction=reduction)
+    return BinaryCrossEntropy.apply(_operand(input, x), _operand(target, t), weight=w,
+                                    reduction=reduction)
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -333,7 +339,7 @@ def binary_cross_entropy_with_logits(
     w = _constant(op, "weight", weight, x.dtype, x.shape)
     p = _constant(op, "pos_weight", pos_weight, x.dtype, x.shape)
     return BinaryCrossEntropyWithLogits.apply(
-        input, target, weight=w, pos_weight=p, reduction=reduction
+        _operand(input, x), _operand(target, t), weight=w, pos_weight=p, reduction=reduction
     )
 
 
@@ -470,6 +476,7 @@ def cross_entropy(
     else:
         _check_class_target(op, x, t, ignore_index)
     w = _class_weight(op, weight, x.shape[axis], x.dtype)
+    input, target = _operand(input, x), _operand(target, t)
     z = input if x.ndim <= 2 else ClassesLast.apply(input, axis=axis)
     if probabilities and x.ndim > 2:
         target = ClassesLast.apply(target, axis=axis)
@@ -516,6 +523,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     axis = _class_axis(op, x)
     _check_class_target(op, x, t, ignore_index)
     w = _class_weight(op, weight, x.shape[axis], x.dtype)
+    input = _operand(input, x)
     z = input if axis == x.ndim - 1 else ClassesLast.apply(input, axis=axis)
     return NLLLoss.apply(z, t, weight=w, ignore_index=ignore_index, reduction=reduction)
 
@@ -524,7 +532,7 @@ class KLDiv(Function):
     """ℓ = t (ln t - x)  with 0 ln 0 = 0     (x = ln q; with log_target, t = ln p: e^t (t - x))
 
     δ_x = -δ_ℓ ⊙ t                 (log_target: -δ_ℓ ⊙ e^t)
-    δ_t = δ_ℓ ⊙ (ln t + 1 - x)     (log_target: δ_ℓ ⊙ e^t (t - x + 1))
+    δ_t = δ_ℓ ⊙ (ln t + 1 - x)     (log_target: δ_ℓ ⊙ e^t (t - x + 1); -∞ at t = 0)
     """
 
     @staticmethod
@@ -576,8 +584,8 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",
         denominator = x.shape[0] if x.ndim else 1
     else:
         denominator = x.size
-    return KLDiv.apply(input, target, reduction=reduction, log_target=bool(log_target),
-                       denominator=denominator)
+    return KLDiv.apply(_operand(input, x), _operand(target, t), reduction=reduction,
+                       log_target=bool(log_target), denominator=denominator)
 
 
 # ----------------------------------------------------- similarities, distances
@@ -639,7 +647,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
             f"together"
         ) from None
     (axis,) = normalize_dims(dim, len(shape), op)
-    return CosineSimilarity.apply(x1, x2, axis=axis, eps=eps)
+    return CosineSimilarity.apply(_operand(x1, a), _operand(x2, b), axis=axis, eps=eps)
 
 
 class CosineEmbeddingLoss(Function):
@@ -698,7 +706,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
             f"{op}: target must have shape {a.shape[:-1]} for inputs of shape {a.shape}, "
             f"got {y.shape}"
         )
-    return CosineEmbeddingLoss.apply(input1, input2, y=y, margin=margin, reduction=reduction)
+    return CosineEmbeddingLoss.apply(_operand(input1, a), _operand(input2, b), y=y, margin=margin,
+                                     reduction=reduction)
 
 
 class PairwiseDistance(Function):
@@ -762,4 +771,5 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
         ) from None
     if not shape:
         raise ValueError(f"{op}: x1 and x2 must have at least one dimension, got 0-d tensors")
-    return PairwiseDistance.apply(x1, x2, p=float(p), eps=eps, keepdim=keepdim)
+    return PairwiseDistance.apply(_operand(x1, a), _operand(x2, b), p=float(p), eps=eps,
+                                  keepdim=keepdim)
