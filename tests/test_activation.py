@@ -10,6 +10,7 @@ from torch_compare import assert_matches_torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from chainrule.check import gradcheck
 from chainrule.ops.activation import erfc
 
 SHAPES = [(7,), (4, 5), (2, 3, 4), (2, 3, 2, 3)]
@@ -215,3 +216,27 @@ def test_activation_values():
     gelu = [v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x.data]
     np.testing.assert_allclose(F.gelu(x).data, gelu, rtol=1e-14)
     np.testing.assert_allclose(F.tanh(x).data, np.tanh(x.data), rtol=1e-15)
+
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: F.leaky_relu(x, 0.2),
+        lambda x: F.elu(x, alpha=0.7),
+        F.gelu,
+        lambda x: F.gelu(x, approximate="tanh"),
+        F.sigmoid,
+        F.tanh,
+        lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+        lambda x: F.softmax(x, 1),
+        lambda x: F.log_softmax(x, 0),
+    ],
+)
+def test_activations_pass_finite_difference_check(rng, fn):
+    assert gradcheck(fn, [cr.tensor(away_from_kink(rng, (3, 4)), requires_grad=True)])
+
+
+def test_prelu_passes_finite_difference_check(rng):
+    x = cr.tensor(away_from_kink(rng, (2, 3, 4)), requires_grad=True)
+    assert gradcheck(F.prelu, [x, cr.tensor(rng.uniform(-0.5, 0.5, 3), requires_grad=True)])

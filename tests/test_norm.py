@@ -8,6 +8,7 @@ from torch_compare import assert_matches_torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from chainrule.check import gradcheck
 
 BN_SHAPES = [(6, 3), (4, 3, 5), (3, 2, 4, 5)]
 
@@ -230,3 +231,27 @@ def test_dropout_rejects_bad_arguments():
             F.dropout(cr.ones(3), p)
     with pytest.raises(TypeError, match="dropout: generator must be a numpy.random.Generator"):
         F.dropout(cr.ones(3), 0.5, generator=42)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_passes_finite_difference_check(rng, training):
+    x = cr.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
+    w = cr.tensor(rng.standard_normal(2), requires_grad=True)
+    b = cr.tensor(rng.standard_normal(2), requires_grad=True)
+    mean, var = rng.standard_normal(2), rng.uniform(0.5, 2, 2)
+    assert gradcheck(
+        lambda t, g, s: F.batch_norm(t, mean.copy(), var.copy(), g, s, training=training),
+        [x, w, b],
+    )
+
+
+def test_layer_norm_passes_finite_difference_check(rng):
+    x = cr.tensor(rng.standard_normal((3, 2, 4)), requires_grad=True)
+    w = cr.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    b = cr.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    assert gradcheck(lambda t, g, s: F.layer_norm(t, (2, 4), g, s), [x, w, b])
+
+
+def test_dropout_passes_finite_difference_check(rng):
+    x = cr.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    assert gradcheck(lambda t: F.dropout(t, 0.3, generator=np.random.default_rng(5)), [x])
