@@ -75,6 +75,7 @@ def test_known_values():
     assert metrics.recall(t, p) == 0.75
     assert metrics.f1_score(t, p) == 0.75
     assert metrics.accuracy(t, p) == 5 / 7
+    assert metrics.precision_score(t, p) == 0.75 and metrics.recall_score(t, p) == 0.75
     np.testing.assert_array_equal(metrics.confusion_matrix(t, p), [[2, 1], [1, 3]])
 
 

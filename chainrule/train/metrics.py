@@ -157,16 +157,6 @@ def _scores(
     return float(per_class.mean())
 
 
-_DOC = """{what} (as ``sklearn.metrics.{name}``).
-
-    ``average``: ``'binary'`` scores the class ``pos_label`` (at most two classes);
-    ``'macro'`` is the unweighted mean over the classes present in ``y_true`` or
-    ``y_pred``; ``'weighted'`` weights each class by its support (true count);
-    ``'micro'`` pools ``tp, fp, fn`` over classes first; ``None`` returns the
-    per-class array in sorted label order. A 0/0 gives ``zero_division`` (0 or 1).
-    """
-
-
 def precision(
     y_true: Any,
     y_pred: Any,
@@ -174,6 +164,15 @@ def precision(
     pos_label: Any = 1,
     zero_division: float = 0,
 ) -> float | np.ndarray:
+    """Precision ``tp / (tp + fp)``
+    (as ``sklearn.metrics.precision_score``).
+
+    ``average``: ``'binary'`` scores the class ``pos_label`` (at most two classes);
+    ``'macro'`` is the unweighted mean over the classes present in ``y_true`` or
+    ``y_pred``; ``'weighted'`` weights each class by its support (true count);
+    ``'micro'`` pools ``tp, fp, fn`` over the classes first; ``None`` returns the
+    per-class array in sorted label order. A 0/0 gives ``zero_division`` (0 or 1).
+    """
     return _scores("precision", y_true, y_pred, average, pos_label, zero_division)
 
 
@@ -184,6 +183,15 @@ def recall(
     pos_label: Any = 1,
     zero_division: float = 0,
 ) -> float | np.ndarray:
+    """Recall ``tp / (tp + fn)``
+    (as ``sklearn.metrics.recall_score``).
+
+    ``average``: ``'binary'`` scores the class ``pos_label`` (at most two classes);
+    ``'macro'`` is the unweighted mean over the classes present in ``y_true`` or
+    ``y_pred``; ``'weighted'`` weights each class by its support (true count);
+    ``'micro'`` pools ``tp, fp, fn`` over the classes first; ``None`` returns the
+    per-class array in sorted label order. A 0/0 gives ``zero_division`` (0 or 1).
+    """
     return _scores("recall", y_true, y_pred, average, pos_label, zero_division)
 
 
@@ -194,14 +202,18 @@ def f1_score(
     pos_label: Any = 1,
     zero_division: float = 0,
 ) -> float | np.ndarray:
+    """F1 ``2 tp / (2 tp + fp + fn)``, the harmonic mean of precision and recall
+    (as ``sklearn.metrics.f1_score``).
+
+    ``average``: ``'binary'`` scores the class ``pos_label`` (at most two classes);
+    ``'macro'`` is the unweighted mean over the classes present in ``y_true`` or
+    ``y_pred``; ``'weighted'`` weights each class by its support (true count);
+    ``'micro'`` pools ``tp, fp, fn`` over the classes first; ``None`` returns the
+    per-class array in sorted label order. A 0/0 gives ``zero_division`` (0 or 1).
+    """
     return _scores("f1_score", y_true, y_pred, average, pos_label, zero_division)
 
 
-precision.__doc__ = _DOC.format(what="Precision tp / (tp + fp)", name="precision_score")
-recall.__doc__ = _DOC.format(what="Recall tp / (tp + fn)", name="recall_score")
-f1_score.__doc__ = _DOC.format(
-    what="F1, the harmonic mean of precision and recall, 2tp / (2tp + fp + fn)", name="f1_score"
-)
-
+# scikit-learn's names
 precision_score = precision
 recall_score = recall
