@@ -326,6 +326,16 @@ def test_invalid_hyperparameters(make: Any, match: str) -> None:
         make([cr.tensor([1.0], requires_grad=True)])
 
 
+def test_gradient_of_wrong_shape_is_rejected_before_any_update() -> None:
+    a, b = cr.tensor([1.0, 2.0], requires_grad=True), cr.tensor([3.0], requires_grad=True)
+    opt = optim.Adam([a, b], lr=0.1)
+    a.grad, b.grad = np.ones(2, np.float32), np.ones(2, np.float32)
+    with pytest.raises(ValueError, match=r"shape \(1,\) has a gradient of shape \(2,\)"):
+        opt.step()
+    np.testing.assert_array_equal(a.data, [1.0, 2.0])
+    assert not opt.state
+
+
 def test_zero_grad() -> None:
     a = cr.tensor([1.0, 2.0], requires_grad=True)
     shared = np.array([3.0, 4.0], dtype=np.float32)

@@ -151,10 +151,16 @@ class Optimizer:
         if closure is not None:
             with set_grad_enabled(True):
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.requires_grad and p.grad is not None:
-                    self._update(p, p.grad, self.state[p], group)
+        todo = [(p, group) for group in self.param_groups for p in group["params"]
+                if p.requires_grad and p.grad is not None]
+        for p, _ in todo:  # check everything before changing anything
+            if p.grad.shape != p.data.shape:
+                raise ValueError(
+                    f"{type(self).__name__}.step: a parameter of shape {p.data.shape} has a "
+                    f"gradient of shape {p.grad.shape}; expected the parameter's shape"
+                )
+        for p, group in todo:
+            self._update(p, p.grad, self.state[p], group)
         return loss
 
     def _update(
