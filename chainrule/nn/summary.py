@@ -142,7 +142,8 @@ def summary(model: Module, input_shape: Sequence[Any], dtype: Any = np.float32) 
     handles = [
         module.register_forward_hook(record(name))
         for name, module in model.named_modules()
-        if not any(True for _ in module.children()) or any(True for _ in module.parameters(False))
+        if next(module.children(), None) is None
+        or next(module.parameters(recurse=False), None) is not None
     ]
     try:
         model.eval()
