@@ -132,6 +132,14 @@ def test_stratified_split_largest_remainder():
             assert np.all(np.abs(np.bincount(part, minlength=3) - share) < 1)
 
 
+def test_stratified_split_tiny_classes_exact_sizes():
+    y = np.array([0] * 12 + [1, 2, 3])
+    for seed in range(10):
+        tr, va, te = train_val_test_split(y, val_size=0.3, test_size=0.4, stratify=y, seed=seed)
+        assert (len(tr), len(va), len(te)) == (4, 5, 6)
+        assert sorted(np.concatenate([tr, va, te]).tolist()) == sorted(y.tolist())
+
+
 def test_split_is_reproducible():
     a = train_val_test_split(np.arange(30), seed=7)
     b = train_val_test_split(np.arange(30), seed=7)

@@ -76,8 +76,9 @@ class DataLoader:
             ``seed``). With neither, a generator is seeded once from the global chainrule
             generator (so ``chainrule.manual_seed`` makes runs reproducible).
 
-    Yields tuples of Tensors (one per field of a sample; float arrays keep their dtype,
-    integer labels are int64). ``len(loader)`` is the number of batches per epoch.
+    Yields tuples of Tensors, one per field of a sample (a single Tensor if samples are
+    single arrays); float arrays keep their dtype, integer labels are int64.
+    ``len(loader)`` is the number of batches per epoch.
     Only one iteration over a loader should be in progress at a time.
     """
 

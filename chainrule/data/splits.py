@@ -97,14 +97,14 @@ def _split_count(size: int | float, n: int, name: str) -> int:
 
 def _largest_remainder(shares: np.ndarray, total: int, caps: np.ndarray) -> np.ndarray:
     """Integers ``k <= caps`` summing to ``total``: floor of ``shares``, then one more for
-    the classes with the largest fractional parts (ties: the lower class first)."""
+    the classes with the largest fractional parts (ties: the lower class first), again
+    while classes at their cap leave samples unplaced."""
     counts = np.minimum(np.floor(shares).astype(np.int64), caps)
     order = np.lexsort((np.arange(len(shares)), -(shares - np.floor(shares))))
-    for c in order:
-        if counts.sum() >= total:
-            break
-        if counts[c] < caps[c]:
-            counts[c] += 1
+    while counts.sum() < total:  # ends: callers guarantee caps.sum() >= total
+        for c in order:
+            if counts.sum() < total and counts[c] < caps[c]:
+                counts[c] += 1
     return counts
 
 
