@@ -263,6 +263,21 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return shape.getitem(self, index)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """In-place ``x[index] = value`` on the data; not recorded in the graph.
+
+        As in PyTorch it is refused on a tensor that requires grad unless inside
+        ``no_grad()`` (e.g. initialisation); use ``where``/``cat`` to build a new tensor.
+        """
+        from chainrule.function import is_grad_enabled
+
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"in-place assignment to a tensor of shape {self.shape} that requires grad: "
+                f"do it inside chainrule.no_grad(), or build a new tensor with where()/cat()"
+            )
+        self.data[shape.plain_index(index)] = _operand(value)
+
     # comparisons: no gradient, a bool tensor
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor._make(self.data == _operand(other), False, None)

@@ -148,3 +148,23 @@ def test_methods_follow_torch_signatures(rng):
     got = snippet(cr, cr.tensor(data)).item()
     expected = snippet(torch, torch.tensor(data)).item()
     assert got == pytest.approx(expected, rel=1e-10)
+
+
+def test_setitem_writes_in_place_and_is_refused_on_grad_tensors():
+    x = cr.tensor([1.0, 2.0, 3.0])
+    x[x > 1.5] = 0.0
+    x[cr.tensor([0])] = cr.tensor([9.0])
+    np.testing.assert_array_equal(x.data, [9.0, 0.0, 0.0])
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"shape \(2,\) that requires grad"):
+        w[0] = 5.0
+    with cr.no_grad():
+        w[1] = 7.0  # initialisation-style writes are allowed, as in torch
+    np.testing.assert_array_equal(w.data, [1.0, 7.0])
+
+
+def test_tensor_of_tensors_and_iteration():
+    t = cr.tensor([cr.tensor([1.0, 2.0]), cr.tensor([3.0, 4.0])])
+    assert t.shape == (2, 2) and t.dtype == np.float32
+    rows = list(t)
+    assert len(rows) == 2 and rows[1].tolist() == [3.0, 4.0]

@@ -206,10 +206,10 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
     return Expand.apply(x, shape=shape)
 
 
-def _plain_index(index: Any) -> Any:
+def plain_index(index: Any) -> Any:
     """Unwrap Tensors inside an index and turn lists into arrays."""
     if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
+        return tuple(plain_index(i) for i in index)
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
@@ -218,7 +218,7 @@ def _plain_index(index: Any) -> Any:
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    index = _plain_index(index)
+    index = plain_index(index)
     try:
         return GetItem.apply(x, index=index)
     except IndexError as error:
