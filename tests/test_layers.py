@@ -240,6 +240,14 @@ def test_batchnorm_checks_input_shape():
         nn.BatchNorm2d(3)(cr.zeros(4, 3))
 
 
+def test_batchnorm_rejected_batch_changes_nothing():
+    bn = nn.BatchNorm1d(3, momentum=None)
+    with pytest.raises(ValueError, match="more than 1 value"):
+        bn(cr.ones(1, 3))
+    assert int(bn.num_batches_tracked.data) == 0
+    np.testing.assert_array_equal(bn.running_mean.data, 0)
+
+
 def test_batchnorm_reset_running_stats():
     bn = nn.BatchNorm1d(2)
     bn(cr.tensor([[1.0, 2.0], [3.0, 5.0]]))

@@ -68,14 +68,13 @@ class _BatchNorm(Module):
                 f"{self!r}: got input of shape {tuple(input.shape)}, expected {dims} input "
                 f"with num_features={self.num_features} in dimension 1"
             )
+        counting = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.data)
+        if counting and self.momentum is None:  # cumulative average over the batches
+            factor = 1.0 / (int(self.num_batches_tracked.data) + 1)
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(
+        output = F.batch_norm(
             input,
             self.running_mean if track else None,
             self.running_var if track else None,
@@ -85,6 +84,9 @@ class _BatchNorm(Module):
             momentum=factor,
             eps=self.eps,
         )
+        if counting:  # after F.batch_norm accepted the input: a rejected batch changes nothing
+            self.num_batches_tracked.data += 1
+        return output
 
     def extra_repr(self) -> str:
         return (
