@@ -44,7 +44,12 @@ class MaxResult(NamedTuple):
 
 
 class Tensor:
-    """An n-dimensional array that can record the operations applied to it."""
+    """An n-dimensional array that can record the operations applied to it.
+
+    The methods mirror ``torch.Tensor`` (names, signatures, defaults); each one
+    delegates to a function in ``chainrule.ops`` whose docstring states its
+    derivative.
+    """
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` defers to Tensor.__rmul__
@@ -437,25 +442,30 @@ def _shape(size: Sequence[Any]) -> tuple[int, ...]:
 
 
 def zeros(*size: Any, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of the given size (float32 unless ``dtype``)."""
     return Tensor(np.zeros(_shape(size), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*size: Any, dtype: Any = DEFAULT_FLOAT, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of the given size (float32 unless ``dtype``)."""
     return Tensor(np.ones(_shape(size), dtype=dtype), requires_grad=requires_grad)
 
 
 def full(
     size: Sequence[int], fill_value: float, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (float32 for a float, int64 for an int)."""
     dtype = dtype or (DEFAULT_FLOAT if isinstance(fill_value, float) else None)
     return Tensor(np.full(tuple(size), fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of ``t``."""
     return Tensor(np.zeros_like(_operand(t), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of ``t``."""
     return Tensor(np.ones_like(_operand(t), dtype=dtype), requires_grad=requires_grad)
 
 

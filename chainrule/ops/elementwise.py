@@ -312,54 +312,67 @@ class Cast(Function):
 
 # ------------------------------------------------------------------- functions
 def add(a: Any, b: Any) -> Tensor:
+    """a + b (broadcasting); δ_a = δ_y, δ_b = δ_y summed back to each shape."""
     return _binary(Add, "add", a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
+    """a - b (broadcasting); δ_a = δ_y, δ_b = -δ_y."""
     return _binary(Sub, "sub", a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
+    """a ⊙ b (broadcasting); δ_a = δ_y ⊙ b, δ_b = δ_y ⊙ a."""
     return _binary(Mul, "mul", a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
+    """a / b (broadcasting); δ_a = δ_y / b, δ_b = -δ_y ⊙ a / b²."""
     return _binary(Div, "div", a, b)
 
 
 def neg(x: Tensor) -> Tensor:
+    """-x; δ_x = -δ_y."""
     return Neg.apply(x)
 
 
 def pow(a: Any, b: Any) -> Tensor:
+    """a^b (broadcasting); δ_a = δ_y ⊙ b a^(b-1), δ_b = δ_y ⊙ a^b ln a."""
     return _binary(Pow, "pow", a, b)
 
 
 def exp(x: Tensor) -> Tensor:
+    """eˣ; δ_x = δ_y ⊙ eˣ."""
     return Exp.apply(x)
 
 
 def log(x: Tensor) -> Tensor:
+    """ln x; δ_x = δ_y / x."""
     return Log.apply(x)
 
 
 def sqrt(x: Tensor) -> Tensor:
+    """√x; δ_x = δ_y / (2√x)."""
     return Sqrt.apply(x)
 
 
 def abs(x: Tensor) -> Tensor:
+    """|x|; δ_x = δ_y ⊙ sign(x) (0 at x = 0, as torch)."""
     return Abs.apply(x)
 
 
 def sign(x: Tensor) -> Tensor:
+    """sign(x); δ_x = 0."""
     return Sign.apply(x)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise max(a, b); δ goes to the larger input (split evenly on ties)."""
     return _binary(Maximum, "maximum", a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise min(a, b); δ goes to the smaller input (split evenly on ties)."""
     return _binary(Minimum, "minimum", a, b)
 
 

@@ -142,14 +142,17 @@ class LogSumExp(Function):
 
 # ------------------------------------------------------------------- functions
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Σ over ``dim`` (all if None); δ_x = δ_y broadcast back."""
     return Sum.apply(x, axes=normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim`` (all if None); δ_x = δ_y / N broadcast back."""
     return Mean.apply(x, axes=normalize_dims(dim, x.ndim, "mean"), keepdim=keepdim)
 
 
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+    """Σ(x - μ)²/(N - correction) over ``dim``; δ_x = δ_y ⊙ 2(x - μ)/(N - correction)."""
     axes = normalize_dims(dim, x.ndim, "var")
     return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim)
 
@@ -179,11 +182,13 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest element (along ``dim``); an int64 tensor, no gradient."""
     out = np.argmax(x.data, axis=dim, keepdims=keepdim and dim is not None)
     return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 
 
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest element (along ``dim``); an int64 tensor, no gradient."""
     out = np.argmin(x.data, axis=dim, keepdims=keepdim and dim is not None)
     return Tensor._make(np.asarray(out, dtype=np.int64), False, None)
 

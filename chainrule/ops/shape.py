@@ -150,6 +150,7 @@ def _axis(dim: int, ndim: int, op: str) -> int:
 
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
+    """Reorder the dimensions; δ_x = δ_y permuted back by the inverse permutation."""
     order = _sizes(dims)
     axes = tuple(_axis(int(d), x.ndim, "permute") for d in order) if x.ndim else order
     if sorted(axes) != list(range(x.ndim)):
@@ -161,6 +162,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions; δ_x = δ_y with the same two swapped back."""
     order = list(range(x.ndim))
     a, b = _axis(dim0, x.ndim, "transpose"), _axis(dim1, x.ndim, "transpose")
     order[a], order[b] = order[b], order[a]
@@ -168,6 +170,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one; δ_x = δ_y reshaped back."""
     if x.ndim == 0:
         return reshape(x, 1)
     start, end = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
@@ -186,6 +189,7 @@ def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim``; δ_x = δ_y reshaped back."""
     axis = _axis(dim, x.ndim + 1, "unsqueeze")
     return Reshape.apply(x, shape=x.shape[:axis] + (1,) + x.shape[axis:])
 
@@ -218,6 +222,8 @@ def plain_index(index: Any) -> Any:
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` (ints, slices, None, masks, integer arrays); δ_x = δ_y scattered
+    back into zeros, repeated indices accumulating."""
     index = plain_index(index)
     try:
         return GetItem.apply(x, index=index)
