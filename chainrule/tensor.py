@@ -208,6 +208,12 @@ class Tensor:
     def __bool__(self) -> bool:
         return bool(self.data)
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor as its number (as torch)."""
+        if spec and self.data.size == 1:
+            return format(self.data.item(), spec)
+        return format(repr(self), spec)
+
     def __float__(self) -> float:
         return float(self.item())
 

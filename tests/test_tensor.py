@@ -34,6 +34,7 @@ def test_attributes_and_conversions():
     assert float(t.sum()) == 15.0 and int(t[0, 1]) == 1
     assert t.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     np.testing.assert_array_equal(np.asarray(t), t.data)
+    assert f"{t.sum():.2f}" == "15.00" and f"{t}" == repr(t)
     with pytest.raises(ValueError, match="one element"):
         t.item()
 
