@@ -195,3 +195,20 @@ def test_astype_to_integer_carries_no_gradient():
     (y * 3).sum().backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_with_ndarray_on_either_side(name, rng):
+    a, c = rng.standard_normal((3, 4)), rng.standard_normal((4,)) + 0.01
+    f_cr, f_t = getattr(cr, name), getattr(torch, name)
+    assert_matches_torch(lambda x: f_cr(x, c), lambda x: f_t(x, torch.tensor(c)), a)
+    assert_matches_torch(lambda x: f_cr(c, x), lambda x: f_t(torch.tensor(c), x), a)
+
+
+def test_where_with_ndarray_branches(rng):
+    a, c = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    cond = a > 0.2
+    assert_matches_torch(lambda x: cr.where(cond, c, x),
+                         lambda x: torch.where(torch.tensor(cond), torch.tensor(c), x), a)
+    assert_matches_torch(lambda x: cr.where(cond, x, c),
+                         lambda x: torch.where(torch.tensor(cond), x, torch.tensor(c)), a)
