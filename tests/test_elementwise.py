@@ -64,6 +64,9 @@ def test_numpy_scalar_does_not_promote_float32():
     for y in (x * np.float64(2.0), np.float64(2.0) * x, x + np.float32(1), x / np.int64(2)):
         assert y.dtype == np.float32
     np.testing.assert_allclose((np.float64(3.0) - x).data, [2.0, 1.0])
+    assert cr.where(x > 1, x, np.float64(0)).dtype == np.float32
+    assert x.clip(np.float64(0), np.float64(1.5)).dtype == np.float32
+    assert cr.maximum(x, np.float64(1)).dtype == np.float32
 
 
 def test_pow_with_tensor_exponent_and_scalar_base(rng):

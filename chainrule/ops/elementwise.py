@@ -21,12 +21,8 @@ def _binary(op: type[Function], name: str, a: Any, b: Any) -> Tensor:
     A NumPy scalar operand (``np.float64(2)``) acts as a Python number, as in
     PyTorch: it does not promote a float32 tensor to float64.
     """
-    if isinstance(a, np.generic):
-        a = a.item()
-    if isinstance(b, np.generic):
-        b = b.item()
     try:
-        return op.apply(a, b)
+        return op.apply(_number(a), _number(b))
     except ValueError as error:
         if "broadcast" not in str(error):
             raise
@@ -38,6 +34,11 @@ def _binary(op: type[Function], name: str, a: Any, b: Any) -> Tensor:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+def _number(x: Any) -> Any:
+    """A NumPy scalar as a Python number, which NumPy treats as weakly typed."""
+    return x.item() if isinstance(x, np.generic) else x
 
 
 class Add(Function):
@@ -380,7 +381,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a if condition else b``; the condition carries no gradient."""
     condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     try:
-        return Where.apply(condition, a, b)
+        return Where.apply(condition, _number(a), _number(b))
     except ValueError as error:
         if "broadcast" not in str(error):
             raise
@@ -394,4 +395,4 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """x limited to [min, max]; δ_x = δ_y where min ≤ x ≤ max, else 0 (bounds get none)."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
-    return Clip.apply(x, lo=_data(min), hi=_data(max))
+    return Clip.apply(x, lo=_number(_data(min)), hi=_number(_data(max)))
