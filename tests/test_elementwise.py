@@ -215,3 +215,14 @@ def test_where_with_ndarray_branches(rng):
                          lambda x: torch.where(torch.tensor(cond), torch.tensor(c), x), a)
     assert_matches_torch(lambda x: cr.where(cond, x, c),
                          lambda x: torch.where(torch.tensor(cond), x, torch.tensor(c)), a)
+
+
+def test_integer_tensors_with_float_results_give_float32_like_torch():
+    count, labels = cr.tensor([3, 4]), cr.tensor([1, 0])
+    for result, expected in [(count / 4, [0.75, 1.0]), (labels * 0.5, [0.5, 0.0]),
+                             ((count == 3).sum() / 2, 0.5), (count**-1.0, [1 / 3, 0.25]),
+                             (1.5 - labels, [0.5, 1.5])]:
+        assert result.dtype == np.float32
+        np.testing.assert_allclose(result.data, expected, rtol=1e-6)
+    assert (count * 2).dtype == np.int64 and (count + 1).dtype == np.int64
+    assert (count / np.array([2.0, 2.0])).dtype == np.float64  # a float64 array decides

@@ -19,10 +19,12 @@ def _binary(op: type[Function], name: str, a: Any, b: Any) -> Tensor:
     """Apply a broadcasting binary op; a shape mismatch names the op and both shapes.
 
     A NumPy scalar operand (``np.float64(2)``) acts as a Python number, as in
-    PyTorch: it does not promote a float32 tensor to float64.
+    PyTorch: it does not promote a float32 tensor to float64. Integer operands
+    whose result is a float (``count / n``, ``labels * 0.5``) give float32, as
+    PyTorch's default dtype, unless a float64 array took part.
     """
     try:
-        return op.apply(_number(a), _number(b))
+        out = op.apply(_number(a), _number(b))
     except ValueError as error:
         if "broadcast" not in str(error):
             raise
@@ -30,6 +32,14 @@ def _binary(op: type[Function], name: str, a: Any, b: Any) -> Tensor:
             f"{name}: shapes {np.shape(_data(a))} and {np.shape(_data(b))} cannot be "
             f"broadcast together"
         ) from None
+    if out.data.dtype == np.float64 and not (_is_float64(a) or _is_float64(b)):
+        out.data = out.data.astype(np.float32)  # only integer/bool arrays took part
+    return out
+
+
+def _is_float64(x: Any) -> bool:
+    x = _data(x)
+    return isinstance(x, np.ndarray) and x.dtype == np.float64
 
 
 def _data(x: Any) -> Any:
