@@ -58,7 +58,7 @@ def _lr_sequences(name: str, options: dict[str, Any]) -> tuple[list, list]:
     return mine, theirs
 
 
-@pytest.mark.parametrize("name,options", CASES, ids=[f"{n}-{o}" for n, o in CASES])
+@pytest.mark.parametrize("name,options", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
 def test_lr_sequence_matches_torch(name: str, options: dict[str, Any]) -> None:
     mine, theirs = _lr_sequences(name, options)
     np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
