@@ -14,6 +14,12 @@ the row sums minus ``tp_c``,
     F1_c = 2 tp_c / (2 tp_c + fp_c + fn_c)
 
 and a 0/0 is ``zero_division`` (0 by default, as sklearn's ``zero_division=0``).
+
+``average`` of precision, recall and F1: ``'binary'`` scores the class
+``pos_label`` (at most two classes); ``'macro'`` is the unweighted mean over the
+classes present in ``y_true`` or ``y_pred``; ``'weighted'`` weights each class by
+its support (true count); ``'micro'`` pools ``tp, fp, fn`` over the classes
+first; ``None`` returns the per-class array in sorted label order.
 """
 
 from __future__ import annotations
@@ -166,12 +172,7 @@ def precision(
 ) -> float | np.ndarray:
     """Precision ``tp / (tp + fp)``
     (as ``sklearn.metrics.precision_score``).
-
-    ``average``: ``'binary'`` scores the class ``pos_label`` (at most two classes);
-    ``'macro'`` is the unweighted mean over the classes present in ``y_true`` or
-    ``y_pred``; ``'weighted'`` weights each class by its support (true count);
-    ``'micro'`` pools ``tp, fp, fn`` over the classes first; ``None`` returns the
-    per-class array in sorted label order. A 0/0 gives ``zero_division`` (0 or 1).
+    See the module docstring for ``average`` and ``zero_division``.
     """
     return _scores("precision", y_true, y_pred, average, pos_label, zero_division)
 
@@ -185,12 +186,7 @@ def recall(
 ) -> float | np.ndarray:
     """Recall ``tp / (tp + fn)``
     (as ``sklearn.metrics.recall_score``).
-
-    ``average``: ``'binary'`` scores the class ``pos_label`` (at most two classes);
-    ``'macro'`` is the unweighted mean over the classes present in ``y_true`` or
-    ``y_pred``; ``'weighted'`` weights each class by its support (true count);
-    ``'micro'`` pools ``tp, fp, fn`` over the classes first; ``None`` returns the
-    per-class array in sorted label order. A 0/0 gives ``zero_division`` (0 or 1).
+    See the module docstring for ``average`` and ``zero_division``.
     """
     return _scores("recall", y_true, y_pred, average, pos_label, zero_division)
 
@@ -204,12 +200,7 @@ def f1_score(
 ) -> float | np.ndarray:
     """F1 ``2 tp / (2 tp + fp + fn)``, the harmonic mean of precision and recall
     (as ``sklearn.metrics.f1_score``).
-
-    ``average``: ``'binary'`` scores the class ``pos_label`` (at most two classes);
-    ``'macro'`` is the unweighted mean over the classes present in ``y_true`` or
-    ``y_pred``; ``'weighted'`` weights each class by its support (true count);
-    ``'micro'`` pools ``tp, fp, fn`` over the classes first; ``None`` returns the
-    per-class array in sorted label order. A 0/0 gives ``zero_division`` (0 or 1).
+    See the module docstring for ``average`` and ``zero_division``.
     """
     return _scores("f1_score", y_true, y_pred, average, pos_label, zero_division)
 
