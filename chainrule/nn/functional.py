@@ -4,15 +4,58 @@ Same names, arguments, defaults and ``reduction`` options as
 ``torch.nn.functional``; each function's docstring states its derivative.
 """
 
-from chainrule.ops.activation import *  # noqa: F403
+from chainrule.ops.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    prelu,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
 from chainrule.ops.linalg import linear
-from chainrule.ops.loss import *  # noqa: F403
-from chainrule.ops.norm import *  # noqa: F403
+from chainrule.ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
+    cosine_similarity,
+    cross_entropy,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    pairwise_distance,
+)
+from chainrule.ops.norm import batch_norm, dropout, layer_norm
 from chainrule.ops.shape import pad
 
-__all__ = ["linear", "pad"]  # extended below with each module's public names
-from chainrule.ops import activation as _activation  # noqa: E402
-from chainrule.ops import loss as _loss  # noqa: E402
-from chainrule.ops import norm as _norm  # noqa: E402
-
-__all__ += _activation.__all__ + _loss.__all__ + _norm.__all__
+__all__ = [
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "gelu",
+    "kl_div",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "pad",
+    "pairwise_distance",
+    "prelu",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "tanh",
+]
