@@ -33,7 +33,14 @@ import safetensors.numpy
 from chainrule import random as _random
 from chainrule.tensor import Tensor
 
-__all__ = ["save", "load", "load_metadata", "save_checkpoint", "load_checkpoint"]
+__all__ = [
+    "save",
+    "load",
+    "load_metadata",
+    "save_checkpoint",
+    "load_checkpoint",
+    "checkpoint_extra",
+]
 
 _CHECKSUM_KEY = "chainrule.sha256"
 _CHECKPOINT_FORMAT = "chainrule.checkpoint/1"
@@ -235,6 +242,21 @@ def save_checkpoint(
     save(tensors, name, metadata=metadata)
 
 
+def _checkpoint_metadata(name: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    tensors, metadata = _read(name)
+    if metadata.get("format") != _CHECKPOINT_FORMAT:
+        raise ValueError(f"{name!r} is not a chainrule checkpoint (format "
+                         f"{metadata.get('format')!r}, expected {_CHECKPOINT_FORMAT!r}); "
+                         f"use chainrule.load for plain state dicts")
+    return tensors, metadata
+
+
+def checkpoint_extra(path: str | os.PathLike) -> dict[str, Any]:
+    """The ``extra`` dict of a checkpoint, without restoring anything."""
+    tensors, metadata = _checkpoint_metadata(os.fspath(path))
+    return _decode(json.loads(metadata["extra"]), tensors)
+
+
 def load_checkpoint(
     path: str | os.PathLike,
     model: Any,
@@ -246,11 +268,7 @@ def load_checkpoint(
     Also restores the global random-number generator. Returns the ``extra`` dict.
     """
     name = os.fspath(path)
-    tensors, metadata = _read(name)
-    if metadata.get("format") != _CHECKPOINT_FORMAT:
-        raise ValueError(f"{name!r} is not a chainrule checkpoint (format "
-                         f"{metadata.get('format')!r}, expected {_CHECKPOINT_FORMAT!r}); "
-                         f"use chainrule.load for plain state dicts")
+    tensors, metadata = _checkpoint_metadata(name)
     sections = {key: _decode(json.loads(metadata[key]), tensors)
                 for key in ("model_keys", "optimizer", "scheduler", "rng", "extra")}
     for key, needed in (("optimizer", optimizer), ("scheduler", scheduler)):

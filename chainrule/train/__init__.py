@@ -1,1 +1,26 @@
-"""Training: fit loop, callbacks, metrics."""
+"""Training: the fit loop, callbacks, metrics and plots.
+
+>>> from chainrule.train import fit, EarlyStopping, ModelCheckpoint
+>>> history = fit(model, F.cross_entropy, optimizer, train_loader, val_loader,
+...               epochs=40, callbacks=[EarlyStopping(patience=5)])   # doctest: +SKIP
+
+``chainrule.train.metrics`` holds the scikit-learn-style metrics; the plots
+(``chainrule.train.plots``, needs matplotlib) are imported on use.
+"""
+
+from chainrule.train import metrics
+from chainrule.train.callbacks import Callback, EarlyStopping, ModelCheckpoint, PrintLogs
+from chainrule.train.fit import History, evaluate, fit, predict, resume
+
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "ModelCheckpoint",
+    "PrintLogs",
+    "evaluate",
+    "fit",
+    "metrics",
+    "predict",
+    "resume",
+]
