@@ -41,9 +41,9 @@ DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.05,
               "rmsprop": 1e-3, "adam": 1e-3}
 SCHEDULES = ("none", "step", "cosine", "plateau")
 DEFAULTS: dict[str, Any] = {
-    "model": "mlp", "dataset": "digits", "hidden": [128, 64], "dropout": 0.0,
-    "epochs": 40, "batch_size": 32, "optimizer": "adam", "lr": None, "weight_decay": 0.0,
-    "schedule": "none", "patience": 8, "seed": 0, "val_size": 0.1, "test_size": 0.2,
+    "model": "mlp", "dataset": "digits", "hidden": [512, 256], "dropout": 0.3,
+    "epochs": 60, "batch_size": 32, "optimizer": "adam", "lr": None, "weight_decay": 0.0,
+    "schedule": "none", "patience": 20, "seed": 0, "val_size": 0.1, "test_size": 0.2,
 }
 # the flags a resumed run may change; the others must match the checkpointed run's config
 RESUME_MAY_CHANGE = ("epochs",)
