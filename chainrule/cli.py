@@ -266,6 +266,10 @@ def _train(args: argparse.Namespace) -> int:
                   callbacks=callbacks, metrics=("accuracy",), progress=not args.quiet,
                   history=history)
 
+    stopper = next((cb for cb in callbacks if isinstance(cb, EarlyStopping)), None)
+    if stopper is not None and stopper.stopped_epoch:
+        say(f"early stopping after epoch {stopper.stopped_epoch}: val_loss last improved at "
+            f"epoch {stopper.best_epoch} ({stopper.best:.4f})")
     test = evaluate(model, test_loader, metrics=("accuracy", "f1_macro"))
     y_pred = predict(model, test_loader).argmax(axis=1)
     record = {**history.to_dict(),

@@ -1,5 +1,8 @@
 """fit / evaluate / predict / resume and History."""
 
+import io
+import sys
+
 import numpy as np
 import pytest
 
@@ -173,3 +176,19 @@ def test_loader_must_yield_pairs():
     x, _ = _blobs(8, 0)
     with pytest.raises(TypeError, match="fit: the loader must yield"):
         fit(model, F.cross_entropy, opt, [cr.tensor(x)], epochs=1, progress=False)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_and_when_asked(monkeypatch):
+    for progress, terminal, shown in ((True, True, True), (False, True, False),
+                                      (True, False, False)):
+        model, opt, _, train, val = _setup()
+        stream = _Terminal() if terminal else io.StringIO()
+        monkeypatch.setattr(sys, "stdout", stream)
+        fit(model, F.cross_entropy, opt, train, val, epochs=2, progress=progress)
+        assert ("epoch 2/2" in stream.getvalue()) == shown
+        assert ("/4 [" in stream.getvalue()) == shown  # 60 samples in batches of 16
