@@ -99,6 +99,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
 def _non_negative_float(text: str) -> float:
     value = float(text)
     if not value >= 0:
@@ -141,8 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train", help="train a model; write checkpoint, history and plots",
-        description="Train a model on a stratified train/validation/test split fixed by "
-                    "--seed, with early stopping on the validation loss. Prints one line "
+        description="Train a model on a stratified 70/10/20 train/validation/test split "
+                    "fixed by --seed, with early stopping on the validation loss. Prints one line "
                     "per epoch and last 'test accuracy A  macro-F1 F'. Writes into --out: "
                     "model.safetensors (a checkpoint updated every epoch: weights, "
                     "optimizer, scheduler and random states), history.json (per-epoch "
@@ -150,27 +157,27 @@ def build_parser() -> argparse.ArgumentParser:
                     "confusion_matrix.png (plots need matplotlib).",
     )
     _add_model_arguments(train)
-    train.add_argument("--epochs", type=_positive_int, default=None,
+    train.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                        help=f"total number of epochs (default {DEFAULTS['epochs']}; with "
                             "--resume: the total including the epochs already run)")
-    train.add_argument("--batch-size", type=_positive_int, default=None,
+    train.add_argument("--batch-size", type=_positive_int, default=None, metavar="B",
                        help=f"mini-batch size (default {DEFAULTS['batch_size']})")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                        help=f"optimizer (default {DEFAULTS['optimizer']}); momentum and "
                             "nesterov are SGD with momentum 0.9")
-    train.add_argument("--lr", type=_non_negative_float, default=None,
+    train.add_argument("--lr", type=_non_negative_float, default=None, metavar="X",
                        help="learning rate (default per optimizer: "
                             + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
-    train.add_argument("--weight-decay", type=_non_negative_float, default=None,
+    train.add_argument("--weight-decay", type=_non_negative_float, default=None, metavar="X",
                        help=f"L2 weight decay (default {DEFAULTS['weight_decay']})")
     train.add_argument("--schedule", choices=SCHEDULES, default=None,
                        help="learning-rate schedule: step (x0.1 every third of the epochs), "
                             "cosine (annealed to 0), plateau (x0.5 when the validation loss "
                             f"stalls) (default {DEFAULTS['schedule']})")
-    train.add_argument("--patience", type=int, default=None,
+    train.add_argument("--patience", type=_non_negative_int, default=None, metavar="N",
                        help="early stopping: epochs without validation-loss improvement "
                             f"before stopping, 0 to disable (default {DEFAULTS['patience']})")
-    train.add_argument("--seed", type=int, default=None,
+    train.add_argument("--seed", type=_non_negative_int, default=None, metavar="S",
                        help=f"seed for the split, initialisation and shuffling (default "
                             f"{DEFAULTS['seed']})")
     train.add_argument("--out", default=None, metavar="DIR",

@@ -192,3 +192,20 @@ def test_progress_bar_only_on_a_terminal_and_when_asked(monkeypatch):
         fit(model, F.cross_entropy, opt, train, val, epochs=2, progress=progress)
         assert ("epoch 2/2" in stream.getvalue()) == shown
         assert ("/4 [" in stream.getvalue()) == shown  # 60 samples in batches of 16
+
+
+def test_plots_are_pngs_and_check_their_input(tmp_path):
+    from chainrule.train.plots import plot_confusion_matrix, plot_learning_curves
+
+    logs = [{"epoch": e, "train_loss": 1 / e, "train_accuracy": 1 - 1 / (e + 1),
+             "val_loss": 1 / e + (e - 3) ** 2 / 10, "val_accuracy": 0.5} for e in range(1, 6)]
+    plot_learning_curves(History(logs), tmp_path / "curves.png")
+    plot_learning_curves([{"epoch": 1, "train_loss": 0.5}], tmp_path / "train_only.png")
+    plot_confusion_matrix([[5, 1], [0, 4]], tmp_path / "cm.png", labels=["a", "b"],
+                          normalize=True)
+    for name in ("curves.png", "train_only.png", "cm.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="square"):
+        plot_confusion_matrix(np.zeros((2, 3)), tmp_path / "x.png")
+    with pytest.raises(ValueError, match="no epochs"):
+        plot_learning_curves(History(), tmp_path / "x.png")

@@ -66,8 +66,9 @@ def plot_learning_curves(
                 series = [e[name] for e in logs]
                 ax.plot(epochs, series, color=color, marker="o", markersize=3, linewidth=1.6,
                         label="train" if split == "train" else "validation")
-                ax.plot(epochs[best], series[best], marker="*", markersize=13, color=_BEST,
-                        markeredgecolor="black", zorder=5)
+                if split == monitor.split("_")[0]:  # the star sits on the monitored curve
+                    ax.plot(epochs[best], series[best], marker="*", markersize=13,
+                            color=_BEST, markeredgecolor="black", zorder=5)
         ax.axvline(epochs[best], color=_BEST, linestyle="--", linewidth=1.2,
                    label=f"best epoch {epochs[best]} ({monitor} {values[best]:.4g})")
         ax.set_xlabel("epoch")
