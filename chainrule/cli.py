@@ -268,10 +268,15 @@ def _train(args: argparse.Namespace) -> int:
             epochs = len(history)
         if os.path.abspath(path) != os.path.abspath(os.path.join(args.resume, CHECKPOINT)):
             shutil.copyfile(os.path.join(args.resume, CHECKPOINT), path)
-    history = fit(model, nn.functional.cross_entropy, optimizer, train_loader, val_loader,
-                  epochs=max(epochs, len(history or ())), scheduler=scheduler,
-                  callbacks=callbacks, metrics=("accuracy",), progress=not args.quiet,
-                  history=history)
+    try:
+        history = fit(model, nn.functional.cross_entropy, optimizer, train_loader, val_loader,
+                      epochs=max(epochs, len(history or ())), scheduler=scheduler,
+                      callbacks=callbacks, metrics=("accuracy",), progress=not args.quiet,
+                      history=history)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; {path} holds the last completed epoch: continue with "
+              f"'chainrule train --resume {out}'", file=sys.stderr)
+        return 130
 
     stopper = next((cb for cb in callbacks if isinstance(cb, EarlyStopping)), None)
     if stopper is not None and stopper.stopped_epoch:

@@ -130,3 +130,22 @@ def test_python_dash_m_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "chainrule", "--help"], capture_output=True,
                             text=True, check=True)
     assert result.stdout.startswith("usage: chainrule")
+
+
+def test_resuming_an_early_stopped_run_into_another_directory(tmp_path, capsys):
+    first, second = tmp_path / "first", tmp_path / "second"
+    args = ["--hidden", "32", "--lr", "0.01", "--patience", "1", "--epochs", "30"]
+    out = _train(capsys, *args, "--out", str(first))
+    stopped = re.search(r"early stopping after epoch (\d+)", out)
+    assert stopped and int(stopped[1]) < 30
+    out = _train(capsys, "--resume", str(first), "--out", str(second), "--epochs", "40")
+    assert f"the run had stopped early at epoch {stopped[1]}; not training further" in out
+    a, b = cr.load(first / "model.safetensors"), cr.load(second / "model.safetensors")
+    for key, value in a.items():
+        np.testing.assert_array_equal(b[key], value)
+    assert out.strip().splitlines()[-1] == _last_line(first)
+
+
+def _last_line(directory):
+    test = json.loads((directory / "history.json").read_text())["test"]
+    return f"test accuracy {test['accuracy']:.4f}  macro-F1 {test['f1_macro']:.4f}"
