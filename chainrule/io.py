@@ -44,7 +44,8 @@ __all__ = [
 
 _CHECKSUM_KEY = "chainrule.sha256"
 _CHECKPOINT_FORMAT = "chainrule.checkpoint/1"
-_RESERVED_PREFIXES = ("optimizer.", "scheduler.", "extra.")
+_SECTIONS = ("model_keys", "optimizer", "scheduler", "rng", "extra")  # JSON in the metadata
+_RESERVED_PREFIXES = tuple(f"{section}." for section in _SECTIONS)  # their arrays' keys
 
 
 # ------------------------------------------------------------------ plain files
@@ -270,7 +271,7 @@ def load_checkpoint(
     name = os.fspath(path)
     tensors, metadata = _checkpoint_metadata(name)
     sections = {key: _decode(json.loads(metadata[key]), tensors)
-                for key in ("model_keys", "optimizer", "scheduler", "rng", "extra")}
+                for key in _SECTIONS}
     for key, needed in (("optimizer", optimizer), ("scheduler", scheduler)):
         if needed is not None and sections[key] is None:
             raise ValueError(f"load_checkpoint({name!r}): the file holds no {key} state")

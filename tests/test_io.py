@@ -186,3 +186,11 @@ def test_load_checkpoint_rejects_a_plain_file(tmp_path):
     cr.save(model.state_dict(), path)
     with pytest.raises(ValueError, match="plain.safetensors.*not a chainrule checkpoint"):
         io.load_checkpoint(path, model)
+
+
+def test_checkpoint_refuses_model_keys_with_a_reserved_prefix(tmp_path):
+    model = cr.nn.Sequential()
+    model.add_module("optimizer", cr.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match=r"\['optimizer.weight', 'optimizer.bias'\].*reserved"):
+        io.save_checkpoint(tmp_path / "c.safetensors", model)
+    assert not (tmp_path / "c.safetensors").exists()
