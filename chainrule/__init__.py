@@ -7,7 +7,8 @@
 array([2., 4., 6.], dtype=float32)
 """
 
-from chainrule.tensor import (  # noqa: I001  (tensor must load before the ops)
+# The order matters (chainrule.tensor must load before the ops), hence no sorting:
+from chainrule.tensor import (  # noqa: I001
     Tensor,
     arange,
     from_numpy,
@@ -27,10 +28,8 @@ from chainrule.ops.shape import cat, stack
 from chainrule.random import manual_seed
 from chainrule import check, profiler
 from chainrule.io import load, save
-
-float32 = "float32"
-float64 = "float64"
-int64 = "int64"
+from chainrule import data, nn, optim
+from numpy import float32, float64, int64
 
 __version__ = "0.1.0"
 
@@ -40,6 +39,7 @@ __all__ = [
     "arange",
     "cat",
     "check",
+    "data",
     "float32",
     "float64",
     "from_numpy",
@@ -51,9 +51,11 @@ __all__ = [
     "manual_seed",
     "maximum",
     "minimum",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",
+    "optim",
     "profiler",
     "rand",
     "randn",
