@@ -240,3 +240,14 @@ def test_activations_pass_finite_difference_check(rng, fn):
 def test_prelu_passes_finite_difference_check(rng):
     x = cr.tensor(away_from_kink(rng, (2, 3, 4)), requires_grad=True)
     assert gradcheck(F.prelu, [x, cr.tensor(rng.uniform(-0.5, 0.5, 3), requires_grad=True)])
+
+
+@pytest.mark.parametrize("name, kwargs", [("relu", {}), ("leaky_relu", {"negative_slope": 0.2}),
+                                          ("elu", {"alpha": 0.7})])
+def test_inplace_flag_accepted_with_torchs_values(name, kwargs, rng):
+    x = rng.standard_normal((3, 4))
+    before = x.copy()
+    out = getattr(F, name)(cr.tensor(x), inplace=True, **kwargs)
+    expected = getattr(torch.nn.functional, name)(torch.tensor(x), inplace=True, **kwargs)
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(x, before)  # chainrule returns a new tensor

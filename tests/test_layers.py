@@ -355,3 +355,39 @@ def test_loss_weight_is_a_buffer_converted_by_to():
     assert loss.weight.dtype == np.float64
     value = loss(cr.tensor([[0.0, 1.0]], dtype=cr.float64), cr.tensor([1]))
     assert value.item() == pytest.approx(math.log(1 + math.e) - 1)
+
+
+TORCH_STYLE = [  # (layer, args, kwargs, args without inplace for the torch twin)
+    ("ReLU", (True,), {}, ()),
+    ("LeakyReLU", (0.2, True), {}, (0.2,)),
+    ("ELU", (), {"alpha": 0.5, "inplace": True}, ()),
+    ("Dropout", (0.2, True), {}, (0.2,)),
+    ("Linear", (4, 3), {"device": "cpu", "dtype": np.float64}, (4, 3)),
+    ("PReLU", (3,), {"device": "cpu"}, (3,)),
+    ("BatchNorm1d", (3,), {"device": "cpu"}, (3,)),
+    ("LayerNorm", (4,), {"device": "cpu"}, (4,)),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs, twin_args", TORCH_STYLE, ids=lambda v: str(v))
+def test_torch_style_constructor_arguments(name, args, kwargs, twin_args):
+    """inplace= and device= as torch code passes them: same repr, same output."""
+    torch_kwargs = {**kwargs, "dtype": torch.float64} if "dtype" in kwargs else kwargs
+    layer = getattr(nn, name)(*args, **kwargs)
+    assert repr(layer) == repr(getattr(torch.nn, name)(*args, **torch_kwargs))
+    # torch refuses in-place on a leaf that requires grad: compare with its out-of-place twin
+    twin = getattr(torch.nn, name)(
+        *twin_args, **{k: v for k, v in torch_kwargs.items() if k != "inplace"}
+    )
+    layer.eval(), twin.eval()
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    if name == "Linear":
+        x = x[0]
+    x_before = x.copy()
+    assert_module_matches(layer, twin, x)
+    np.testing.assert_array_equal(x, x_before)
+
+
+def test_device_other_than_cpu_is_refused():
+    with pytest.raises(ValueError, match="Linear: chainrule runs on the CPU only.*'cuda'"):
+        nn.Linear(2, 2, device="cuda")

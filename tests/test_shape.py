@@ -122,6 +122,13 @@ def test_pad_matches_torch(rng):
     assert_matches_torch(lambda t: pad(t, (1, 2)), lambda t: torch.nn.functional.pad(t, (1, 2)), x)
     assert_matches_torch(lambda t: pad(t, (1, 0, 0, 2), value=0.5),
                          lambda t: torch.nn.functional.pad(t, (1, 0, 0, 2), value=0.5), x)
+    # torch's positional order (input, pad, mode, value); value=None pads with 0
+    assert_matches_torch(lambda t: pad(t, (2, 1), "constant", -1.0),
+                         lambda t: torch.nn.functional.pad(t, (2, 1), "constant", -1.0), x)
+    assert_matches_torch(lambda t: pad(t, (1, 1), value=None),
+                         lambda t: torch.nn.functional.pad(t, (1, 1), value=None), x)
+    with pytest.raises(ValueError, match="mode='reflect'"):
+        pad(cr.tensor(x), (1, 1), mode="reflect")
 
 
 def test_chained_views_share_no_gradient_memory(rng):

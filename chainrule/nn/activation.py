@@ -1,6 +1,8 @@
 """Activation-function modules; each calls the same-named function of ``nn.functional``.
 
-The derivative of each is stated in ``chainrule.nn.functional``.
+The derivative of each is stated in ``chainrule.nn.functional``. ``inplace=True``
+(ReLU, LeakyReLU, ELU) is accepted so that torch code runs unchanged; the output
+is the same, but it is a new tensor and the input is left as it was.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.nn import functional as F
-from chainrule.nn.module import Module, _float_dtype
+from chainrule.nn.module import Module, _cpu_only, _float_dtype
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import DEFAULT_FLOAT, Tensor
 
@@ -19,22 +21,29 @@ from chainrule.tensor import DEFAULT_FLOAT, Tensor
 class ReLU(Module):
     """max(x, 0)."""
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """x for x ≥ 0, ``negative_slope``·x otherwise."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.leaky_relu(input, negative_slope=self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class PReLU(Module):
@@ -44,8 +53,11 @@ class PReLU(Module):
     channels (dimension 1 of the input); every slope starts at ``init``.
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__()
+        _cpu_only(device, "PReLU")
         if not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
             raise ValueError(
                 f"PReLU: num_parameters must be a positive int, got {num_parameters!r}"
@@ -69,15 +81,15 @@ class PReLU(Module):
 class ELU(Module):
     """x for x > 0, α(eˣ - 1) otherwise."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return F.elu(input, alpha=self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):

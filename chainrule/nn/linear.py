@@ -9,7 +9,7 @@ import numpy as np
 
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule.nn.module import Module, _float_dtype
+from chainrule.nn.module import Module, _cpu_only, _float_dtype
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import DEFAULT_FLOAT, Tensor
 
@@ -25,9 +25,11 @@ class Linear(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+        self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
+        _cpu_only(device, "Linear")
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {value!r}")

@@ -50,6 +50,12 @@ class RemovableHandle:
 _DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")
 
 
+def _cpu_only(device: Any, caller: str) -> None:
+    """Accept ``device=None``/``"cpu"`` (as torch code passes it); refuse any other device."""
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"{caller}: chainrule runs on the CPU only, got device {device!r}")
+
+
 def _float_dtype(dtype: Any, caller: str) -> np.dtype:
     try:
         resolved = np.dtype(dtype)
@@ -350,8 +356,7 @@ class Module:
                 dtype = arg
             else:
                 raise TypeError(f"to(): unexpected argument {arg!r} after dtype={dtype!r}")
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(f"to(): chainrule runs on the CPU only, got device {device!r}")
+        _cpu_only(device, "to()")
         if dtype is None:
             return self
         target = _float_dtype(dtype, f"{type(self).__name__}.to")

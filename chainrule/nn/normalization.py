@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.nn import functional as F
-from chainrule.nn.module import Module, _float_dtype
+from chainrule.nn.module import Module, _cpu_only, _float_dtype
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import DEFAULT_FLOAT, Tensor
 
@@ -27,11 +27,12 @@ class _BatchNorm(Module):
 
     def __init__(
         self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-        affine: bool = True, track_running_stats: bool = True, dtype: Any = None, *,
-        bias: bool = True,
+        affine: bool = True, track_running_stats: bool = True, device: Any = None,
+        dtype: Any = None, *, bias: bool = True,
     ) -> None:
         super().__init__()
         name = type(self).__name__
+        _cpu_only(device, name)
         if not isinstance(num_features, (int, np.integer)) or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
         dtype = _float_dtype(DEFAULT_FLOAT if dtype is None else dtype, name)
@@ -114,9 +115,11 @@ class LayerNorm(Module):
 
     def __init__(
         self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
-        elementwise_affine: bool = True, bias: bool = True, dtype: Any = None,
+        elementwise_affine: bool = True, bias: bool = True, device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
+        _cpu_only(device, "LayerNorm")
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (int(normalized_shape),)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)

@@ -3,7 +3,8 @@
 Each docstring gives the derivative the backward implements; σ is the logistic
 sigmoid, Φ and φ the standard normal CDF and density. Conventions follow
 PyTorch: the derivative at a kink (x = 0) is the one of the left branch for
-leaky ReLU, PReLU and ELU, and 0 for ReLU.
+leaky ReLU, PReLU and ELU, and 0 for ReLU. ``inplace`` (relu, leaky_relu, elu)
+is accepted so that torch code runs unchanged; the result is always a new tensor.
 
 NumPy has no ``erf``; :func:`erfc` below evaluates it in float64 precision
 (relative error below 1e-14) with a power series near 0 and a continued
@@ -289,12 +290,12 @@ def _dim(x: Tensor, dim: int | None, op: str) -> int:
     return dim % max(x.ndim, 1)
 
 
-def relu(input: Tensor) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0); derivative 1[x > 0] (0 at x = 0)."""
     return ReLU.apply(input)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, ``negative_slope``·x otherwise; derivative 1 or ``negative_slope``."""
     return LeakyReLU.apply(input, negative_slope=negative_slope)
 
@@ -319,7 +320,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return PReLU.apply(input, weight)
 
 
-def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, α(eˣ - 1) otherwise; derivative 1 or α eˣ."""
     return ELU.apply(input, alpha=alpha)
 

@@ -67,6 +67,7 @@ def dropout(
     input: Tensor,
     p: float = 0.5,
     training: bool = True,
+    inplace: bool = False,
     generator: np.random.Generator | None = None,
 ) -> Tensor:
     """Inverted dropout: zero each element with probability ``p``, scale the rest by 1/(1-p).
@@ -74,7 +75,8 @@ def dropout(
     The expectation is unchanged, so evaluation needs no rescaling: with
     ``training=False`` (or p = 0) the input is returned as it is. The derivative
     is the same mask: δ_x = δ_y ⊙ m/(1 - p). The mask is drawn from ``generator``
-    (default: :func:`chainrule.random.default_generator`).
+    (default: :func:`chainrule.random.default_generator`). ``inplace`` is accepted for
+    torch code; the result is a new tensor all the same.
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability p must be between 0 and 1, got {p}")

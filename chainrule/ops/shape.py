@@ -263,14 +263,22 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return Stack.apply(*xs, axis=_axis(dim, xs[0].ndim + 1, "stack"))
 
 
-def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
-    """Constant padding, widths given as in ``torch.nn.functional.pad``.
+def pad(
+    input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+) -> Tensor:
+    """Constant padding with ``value`` (None: 0), as ``torch.nn.functional.pad``.
 
-    ``pad = (left, right, top, bottom, …)`` pads the last dimension first.
+    ``pad = (left, right, top, bottom, …)`` pads the last dimension first;
+    δ_x = δ_y with the border cut off. Only ``mode='constant'`` is implemented.
     """
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: {tuple(pad)} must hold two widths per padded dimension")
-    widths = [(0, 0)] * x.ndim
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is implemented, got mode={mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(
+            f"pad: {tuple(pad)} must hold two widths per padded dimension of a tensor of "
+            f"shape {input.shape}"
+        )
+    widths = [(0, 0)] * input.ndim
     for k in range(len(pad) // 2):
-        widths[x.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
-    return Pad.apply(x, widths=tuple(widths), value=value)
+        widths[input.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
+    return Pad.apply(input, widths=tuple(widths), value=0.0 if value is None else value)
