@@ -30,7 +30,7 @@ from chainrule.data.datasets import load_digits
 from chainrule.models import mlp
 from chainrule.train import metrics
 from chainrule.train.callbacks import EarlyStopping, ModelCheckpoint, PrintLogs
-from chainrule.train.fit import evaluate, fit, predict, resume
+from chainrule.train.fit import fit, predict, resume
 
 DATASETS: dict[str, tuple[Callable[[], tuple[np.ndarray, np.ndarray]], tuple[int, ...], int]] = {
     "digits": (load_digits, (1, 8, 8), 10),  # loader, input shape, number of classes
@@ -92,25 +92,30 @@ def build_scheduler(name: str, optimizer: optim.Optimizer, epochs: int, patience
 
 
 # ----------------------------------------------------------------------------- parser
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+def _number(text: str, kind: type, valid: Callable[[Any], bool], expected: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not valid(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _number(text, int, lambda v: v >= 1, "a positive integer")
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
+    return _number(text, int, lambda v: v >= 0, "an integer >= 0")
 
 
 def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
+    return _number(text, float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
+
+
+def _probability(text: str) -> float:
+    return _number(text, float, lambda v: 0 <= v < 1, "a probability in [0, 1)")
 
 
 def _hidden(text: str) -> list[int]:
@@ -132,7 +137,7 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", type=_hidden, default=None, metavar="H1,H2,...",
                    help="hidden layer sizes of the mlp (default "
                         f"{','.join(map(str, DEFAULTS['hidden']))})")
-    p.add_argument("--dropout", type=float, default=None, metavar="P",
+    p.add_argument("--dropout", type=_probability, default=None, metavar="P",
                    help=f"dropout probability after each hidden layer (default "
                         f"{DEFAULTS['dropout']})")
 
@@ -223,10 +228,18 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint = os.path.join(args.resume, CHECKPOINT)
         if not os.path.isfile(checkpoint):
             raise SystemExit(f"chainrule train: --resume {args.resume}: no {CHECKPOINT} there")
-        stored = io.checkpoint_extra(checkpoint)["config"]
+        try:
+            stored = io.checkpoint_extra(checkpoint)["config"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise SystemExit(f"chainrule train: --resume {args.resume}: cannot read "
+                             f"{CHECKPOINT}: {exc}") from None
     config = _config(args, stored)
     out = args.out or args.resume or os.path.join("runs", "latest")
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"chainrule train: --out {out}: cannot create the directory: "
+                         f"{exc.strerror or exc}") from None
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     started = time.perf_counter()
 
@@ -266,6 +279,9 @@ def _train(args: argparse.Namespace) -> int:
         if stopped:
             say(f"the run had stopped early at epoch {len(history)}; not training further")
             epochs = len(history)
+        elif epochs <= len(history):
+            say(f"the run already has {len(history)} epochs (--epochs {epochs}); "
+                f"not training further")
         if os.path.abspath(path) != os.path.abspath(os.path.join(args.resume, CHECKPOINT)):
             shutil.copyfile(os.path.join(args.resume, CHECKPOINT), path)
     try:
@@ -282,14 +298,12 @@ def _train(args: argparse.Namespace) -> int:
     if stopper is not None and stopper.stopped_epoch:
         say(f"early stopping after epoch {stopper.stopped_epoch}: val_loss last improved at "
             f"epoch {stopper.best_epoch} ({stopper.best:.4f})")
-    test = evaluate(model, test_loader, metrics=("accuracy", "f1_macro"))
     y_pred = predict(model, test_loader).argmax(axis=1)
-    record = {**history.to_dict(),
-              "test": {"accuracy": test["accuracy"], "f1_macro": test["f1_macro"]},
-              "config": config}
-    with open(os.path.join(out, "history.json"), "w") as f:
-        json.dump(record, f, indent=2)
-        f.write("\n")
+    test = {"accuracy": metrics.accuracy(y_test, y_pred),
+            "f1_macro": metrics.f1_score(y_test, y_pred, average="macro")}
+    record = {**history.to_dict(), "test": test, "config": config}
+    io.atomic_write(os.path.join(out, "history.json"),
+                    (json.dumps(record, indent=2) + "\n").encode())
     try:
         from chainrule.train.plots import plot_confusion_matrix, plot_learning_curves
 
@@ -298,9 +312,10 @@ def _train(args: argparse.Namespace) -> int:
         plot_confusion_matrix(metrics.confusion_matrix(y_test, y_pred),
                               os.path.join(out, "confusion_matrix.png"),
                               title=f"{config['dataset']} test set")
-        say(f"wrote {path}, history.json, learning_curves.png, confusion_matrix.png to {out}")
+        say(f"wrote {CHECKPOINT}, history.json, learning_curves.png, confusion_matrix.png "
+            f"to {out}")
     except ImportError as exc:
-        say(f"wrote {path} and history.json; plots skipped: {exc}")
+        say(f"wrote {CHECKPOINT} and history.json to {out}; plots skipped: {exc}")
     say(f"{len(history)} epochs in {time.perf_counter() - started:.1f}s")
     print(f"test accuracy {test['accuracy']:.4f}  macro-F1 {test['f1_macro']:.4f}", flush=True)
     return 0

@@ -40,6 +40,7 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "checkpoint_extra",
+    "atomic_write",
 ]
 
 _CHECKSUM_KEY = "chainrule.sha256"
@@ -76,7 +77,7 @@ def _as_arrays(state_dict: Mapping[str, Any], path: str) -> dict[str, np.ndarray
     return arrays
 
 
-def _atomic_write(path: str | os.PathLike, payload: bytes) -> None:
+def atomic_write(path: str | os.PathLike, payload: bytes) -> None:
     """Write to a temporary file beside ``path``, fsync, rename into place."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
@@ -122,7 +123,7 @@ def save(
     if _CHECKSUM_KEY in header:
         raise ValueError(f"save({name!r}): metadata key {_CHECKSUM_KEY!r} is reserved")
     header[_CHECKSUM_KEY] = _checksum(arrays)
-    _atomic_write(name, safetensors.numpy.save(arrays, metadata=header))
+    atomic_write(name, safetensors.numpy.save(arrays, metadata=header))
 
 
 def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:

@@ -126,6 +126,38 @@ def test_bad_arguments_exit_with_usage(capsys):
     assert "invalid choice: 'lbfgs'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flag, value, expected", [
+    ("--dropout", "1", "expected a probability in [0, 1), got '1'"),
+    ("--lr", "inf", "expected a finite number >= 0, got 'inf'"),
+    ("--lr", "-1", "expected a finite number >= 0, got '-1'"),
+    ("--batch-size", "1.5", "expected a positive integer, got '1.5'"),
+    ("--seed", "x", "expected an integer >= 0, got 'x'"),
+])
+def test_bad_values_name_the_flag_and_what_was_expected(capsys, flag, value, expected):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", flag, value])
+    assert exit_info.value.code == 2
+    assert f"argument {flag}: {expected}" in capsys.readouterr().err
+
+
+def test_unreadable_checkpoint_or_output_directory_is_a_message(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(SystemExit, match=r"--resume .*: cannot read model.safetensors: .*"
+                                         r"not a valid safetensors file"):
+        cli.main(["train", "--resume", str(tmp_path)])
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit, match="--out .*file.*cannot create the directory"):
+        cli.main(["train", "--out", str(tmp_path / "file" / "run")])
+
+
+def test_resume_with_fewer_epochs_than_run_says_so(tmp_path, capsys):
+    _train(capsys, "--epochs", "2", "--out", str(tmp_path), *SMALL)
+    out = _train(capsys, "--resume", str(tmp_path), "--epochs", "1")
+    assert "the run already has 2 epochs (--epochs 1); not training further" in out
+    assert out.strip().splitlines()[-1] == _last_line(tmp_path)
+    assert len(json.loads((tmp_path / "history.json").read_text())["epochs"]) == 2
+
+
 def test_python_dash_m_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "chainrule", "--help"], capture_output=True,
                             text=True, check=True)

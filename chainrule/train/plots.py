@@ -3,16 +3,20 @@
 matplotlib is an optional dependency (``pip install chainrule[plot]``), imported
 only when a plot is drawn; without it the functions raise ``ImportError`` saying
 so. Figures are drawn on a bare :class:`matplotlib.figure.Figure` (Agg canvas),
-never through pyplot, so no window opens and no global state changes.
+never through pyplot, so no window opens and no global state changes. Files are
+written atomically (:func:`chainrule.io.atomic_write`), as checkpoints are.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from chainrule.io import atomic_write
 
 __all__ = ["plot_learning_curves", "plot_confusion_matrix"]
 
@@ -27,6 +31,12 @@ def _figure(width: float, height: float) -> Any:
             "plotting needs matplotlib, which is not installed: pip install 'chainrule[plot]'"
         ) from exc
     return Figure(figsize=(width, height), dpi=110, layout="constrained")
+
+
+def _save(fig: Any, path: str | os.PathLike) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    atomic_write(path, buffer.getvalue())
 
 
 def _logs(history: Any) -> list[Mapping[str, float]]:
@@ -81,7 +91,7 @@ def plot_learning_curves(
             ax.set_yscale("log")
     if title:
         fig.suptitle(title)
-    fig.savefig(os.fspath(path), format="png")
+    _save(fig, path)
 
 
 def plot_confusion_matrix(
@@ -120,4 +130,4 @@ def plot_confusion_matrix(
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    fig.savefig(os.fspath(path), format="png")
+    _save(fig, path)
