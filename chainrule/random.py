@@ -29,6 +29,19 @@ def default_generator() -> np.random.Generator:
     return _generator
 
 
+def as_generator(seed: int | np.random.Generator | None, owner: str) -> np.random.Generator:
+    """The generator a ``seed=`` argument stands for: a Generator as given, an int
+    seeds a new one, None is :func:`default_generator`. ``owner`` names the caller
+    in the ``TypeError`` for anything else."""
+    if seed is None:
+        return default_generator()
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng(int(seed))
+    raise TypeError(f"{owner}: seed must be an int, a numpy Generator or None, got {seed!r}")
+
+
 def get_rng_state() -> dict[str, Any]:
     """The global generator's state (a JSON-serialisable dict)."""
     return _generator.bit_generator.state

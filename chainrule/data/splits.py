@@ -14,18 +14,8 @@ from typing import Any
 import numpy as np
 
 from chainrule.data.dataset import Dataset, Subset
-from chainrule.random import default_generator
+from chainrule.random import as_generator
 from chainrule.tensor import Tensor
-
-
-def _rng(seed: int | np.random.Generator | None, name: str) -> np.random.Generator:
-    if seed is None:
-        return default_generator()
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return np.random.default_rng(int(seed))
-    raise TypeError(f"{name}: expected an int seed, a numpy Generator or None, got {seed!r}")
 
 
 # --------------------------------------------------------------------------- random_split
@@ -70,7 +60,7 @@ def random_split(
             f"random_split: the lengths {lengths} sum to {sum(lengths)}, but the dataset has "
             f"{n} samples"
         )
-    order = _rng(generator, "random_split").permutation(n)
+    order = as_generator(generator, "random_split").permutation(n)
     bounds = np.cumsum([0] + lengths)
     return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
@@ -178,9 +168,11 @@ def train_val_test_split(
                 f"train_val_test_split: stratify must be 1-D labels of length {n}, got shape "
                 f"{labels.shape}"
             )
-        parts = _stratified_indices(labels, n_val, n_test, _rng(seed, "train_val_test_split"))
+        rng = as_generator(seed, "train_val_test_split")
+        parts = _stratified_indices(labels, n_val, n_test, rng)
     else:
-        order = _rng(seed, "train_val_test_split").permutation(n) if shuffle else np.arange(n)
+        order = (as_generator(seed, "train_val_test_split").permutation(n) if shuffle
+                 else np.arange(n))
         parts = (order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :])
     out: list[Any] = []
     for a in arrays:
@@ -241,7 +233,7 @@ class KFold:
         sizes[: n % self.n_splits] += 1
         folds = np.repeat(np.arange(self.n_splits), sizes)
         if self.shuffle:
-            order = _rng(self.random_state, type(self).__name__).permutation(n)
+            order = as_generator(self.random_state, type(self).__name__).permutation(n)
             folds[order] = folds.copy()
         return folds
 
@@ -297,7 +289,7 @@ class StratifiedKFold(KFold):
             [np.bincount(dealt[k :: self.n_splits], minlength=n_classes)
              for k in range(self.n_splits)]
         )
-        rng = _rng(self.random_state, "StratifiedKFold") if self.shuffle else None
+        rng = as_generator(self.random_state, "StratifiedKFold") if self.shuffle else None
         folds = np.empty(n, dtype=np.int64)
         for c in range(n_classes):
             class_folds = np.repeat(np.arange(self.n_splits), allocation[:, c])

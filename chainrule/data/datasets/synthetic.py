@@ -9,17 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.random import default_generator
-
-
-def _rng(seed: int | np.random.Generator | None, name: str) -> np.random.Generator:
-    if seed is None:
-        return default_generator()
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return np.random.default_rng(int(seed))
-    raise TypeError(f"{name}: seed must be an int, a numpy Generator or None, got {seed!r}")
+from chainrule.random import as_generator
 
 
 def _check_n(n_samples: int, minimum: int, name: str) -> int:
@@ -58,7 +48,7 @@ def make_moons(
     """
     n = _check_n(n_samples, 2, "make_moons")
     _check_noise(noise, "make_moons")
-    rng = _rng(seed, "make_moons")
+    rng = as_generator(seed, "make_moons")
     n_out = n // 2
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n - n_out)
     X = np.concatenate(
@@ -93,7 +83,7 @@ def make_spirals(
         raise ValueError(f"make_spirals: n_classes must be at least 2, got {n_classes}")
     n = _check_n(n_samples, 2 * n_classes, "make_spirals")
     _check_noise(noise, "make_spirals")
-    rng = _rng(seed, "make_spirals")
+    rng = as_generator(seed, "make_spirals")
     sizes = np.full(n_classes, n // n_classes)
     sizes[: n % n_classes] += 1
     y = np.repeat(np.arange(n_classes), sizes)
@@ -123,7 +113,7 @@ def make_blobs(
     ``n_samples % n_centers`` one more), drawn from ``N(center_k, cluster_std_k² I)``.
     """
     n = _check_n(n_samples, 1, "make_blobs")
-    rng = _rng(seed, "make_blobs")
+    rng = as_generator(seed, "make_blobs")
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         if centers < 1:
             raise ValueError(f"make_blobs: centers must be at least 1, got {centers}")
