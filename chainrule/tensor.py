@@ -329,10 +329,10 @@ class Tensor:
     ) -> Tensor:
         return reduce.var(self, dim, _correction(unbiased, correction), keepdim).sqrt()
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def max(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
         return reduce.max(self, dim, keepdim)
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def min(self, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
         return reduce.min(self, dim, keepdim)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -364,7 +364,7 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return shape.flatten(self, start_dim, end_dim)
 
-    def squeeze(self, dim: int | None = None) -> Tensor:
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
         return shape.squeeze(self, dim)
 
     def unsqueeze(self, dim: int) -> Tensor:

@@ -130,3 +130,18 @@ def test_reductions_keep_float32(rng):
     assert out.dtype == np.float32
     out.backward()
     assert x.grad.dtype == np.float32
+
+
+def test_max_min_with_a_tensor_are_elementwise(rng):
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    assert_matches_torch(lambda s, t: s.max(t), lambda s, t: s.max(t), a, b)
+    assert_matches_torch(lambda s, t: s.min(t) * 2, lambda s, t: torch.min(s, t) * 2, a, b)
+
+
+def test_mean_and_var_of_integer_tensors_are_float32():
+    labels = cr.tensor([1, 0, 1, 1])
+    assert (labels == 1).mean().dtype == np.float32
+    assert (labels == 1).mean().item() == 0.75
+    assert labels.var().dtype == np.float32
+    assert labels.var().item() == pytest.approx(0.25)
+    assert labels.mean(0, keepdim=True).shape == (1,)

@@ -24,6 +24,7 @@ SAME = [
     ("squeeze_all", lambda t: t.reshape(1, 2, 1, 12).squeeze()),
     ("squeeze_dim", lambda t: t.reshape(2, 1, 12).squeeze(1)),
     ("squeeze_noop", lambda t: t.squeeze(0)),
+    ("squeeze_dims", lambda t: t.reshape(1, 2, 1, 12).squeeze((0, 1, -2))),
     ("expand", lambda t: t[:, :1, :].expand(2, 3, 4)),
     ("expand_new_dims", lambda t: t[0, 0].expand(5, -1)),
     ("expand_tuple", lambda t: t[:1].expand((3, -1, -1))),

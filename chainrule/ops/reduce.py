@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from chainrule.function import Function
-from chainrule.tensor import MaxResult, Tensor
+from chainrule.ops.elementwise import maximum, minimum
+from chainrule.tensor import DEFAULT_FLOAT, MaxResult, Tensor
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
@@ -146,19 +147,33 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return Sum.apply(x, axes=normalize_dims(dim, x.ndim, "sum"), keepdim=keepdim)
 
 
+def _default_float(out: Tensor) -> Tensor:
+    """A statistic of an integer/bool tensor (no gradient) in float32, not NumPy's float64."""
+    if out.data.dtype == np.float64:
+        out.data = out.data.astype(DEFAULT_FLOAT)
+    return out
+
+
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Mean over ``dim`` (all if None); δ_x = δ_y / N broadcast back."""
-    return Mean.apply(x, axes=normalize_dims(dim, x.ndim, "mean"), keepdim=keepdim)
+    """Mean over ``dim`` (all if None); δ_x = δ_y / N broadcast back.
+
+    The mean of an integer or bool tensor (e.g. ``(pred == y).mean()``) is float32.
+    """
+    out = Mean.apply(x, axes=normalize_dims(dim, x.ndim, "mean"), keepdim=keepdim)
+    return out if x.data.dtype.kind == "f" else _default_float(out)
 
 
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
     """Σ(x - μ)²/(N - correction) over ``dim``; δ_x = δ_y ⊙ 2(x - μ)/(N - correction)."""
     axes = normalize_dims(dim, x.ndim, "var")
-    return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim)
+    out = Var.apply(x, axes=axes, correction=correction, keepdim=keepdim)
+    return out if x.data.dtype.kind == "f" else _default_float(out)
 
 
-def _extreme(x: Tensor, dim: int | None, keepdim: bool, smallest: bool) -> Any:
+def _extreme(x: Tensor, dim: Any, keepdim: bool, smallest: bool) -> Any:
     name = "min" if smallest else "max"
+    if isinstance(dim, (Tensor, np.ndarray)):  # torch.max(input, other): elementwise
+        return minimum(x, dim) if smallest else maximum(x, dim)
     if x.numel() == 0:
         raise ValueError(f"{name}: the tensor is empty (shape {x.shape})")
     if dim is None:
@@ -171,13 +186,20 @@ def _extreme(x: Tensor, dim: int | None, keepdim: bool, smallest: bool) -> Any:
     return MaxResult(values, Tensor._make(indices.astype(np.int64), False, None))
 
 
-def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
-    """The largest element, or ``(values, indices)`` along ``dim`` (torch.max)."""
+def max(x: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
+    """The largest element, or ``(values, indices)`` along ``dim`` (torch.max).
+
+    δ goes to the maximum (split among ties over all of x; along ``dim`` to the one
+    index argmax chose). ``max(x, other)`` with a tensor is :func:`maximum`.
+    """
     return _extreme(x, dim, keepdim, smallest=False)
 
 
-def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
-    """The smallest element, or ``(values, indices)`` along ``dim`` (torch.min)."""
+def min(x: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:
+    """The smallest element, or ``(values, indices)`` along ``dim`` (torch.min).
+
+    δ goes to the minimum, as for :func:`max`; ``min(x, other)`` is :func:`minimum`.
+    """
     return _extreme(x, dim, keepdim, smallest=True)
 
 
@@ -194,5 +216,5 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    """ln Σ e^x over ``dim``, computed stably."""
+    """ln Σ e^x over ``dim``, computed stably; δ_x = δ_y ⊙ softmax(x) along ``dim``."""
     return LogSumExp.apply(x, axes=normalize_dims(dim, x.ndim, "logsumexp"), keepdim=keepdim)

@@ -178,13 +178,15 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return Reshape.apply(x, shape=shape)
 
 
-def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
-    """Drop dimensions of size 1 (only ``dim`` if given; a no-op if it is not 1)."""
+def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """Drop dimensions of size 1: all, or those of ``dim`` (an int or a tuple, as torch)
+    that have size 1; δ_x = δ_y reshaped back."""
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        axis = _axis(dim, x.ndim, "squeeze")
-        shape = x.shape if x.shape[axis] != 1 else x.shape[:axis] + x.shape[axis + 1 :]
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = {_axis(d, x.ndim, "squeeze") for d in dims} if x.ndim else set()
+        shape = tuple(n for i, n in enumerate(x.shape) if n != 1 or i not in axes)
     return Reshape.apply(x, shape=shape)
 
 
