@@ -235,11 +235,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.a, ctx.b
-        share_a = (a > b) + 0.5 * (a == b)
-        need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(grad * share_a, np.shape(a)) if need_a else None,
-                unbroadcast(grad * (1 - share_a), np.shape(b)) if need_b else None)
+        return _shared_grads(ctx, grad, (ctx.a > ctx.b) + 0.5 * (ctx.a == ctx.b))
 
 
 class Minimum(Function):
@@ -252,11 +248,15 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.a, ctx.b
-        share_a = (a < b) + 0.5 * (a == b)
-        need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(grad * share_a, np.shape(a)) if need_a else None,
-                unbroadcast(grad * (1 - share_a), np.shape(b)) if need_b else None)
+        return _shared_grads(ctx, grad, (ctx.a < ctx.b) + 0.5 * (ctx.a == ctx.b))
+
+
+def _shared_grads(ctx: Function, grad: np.ndarray, share_a: np.ndarray) -> tuple[Any, Any]:
+    """δ_a = δ_y ⊙ s,  δ_b = δ_y ⊙ (1 - s), each summed back to its input's shape."""
+    share_a = share_a.astype(grad.dtype, copy=False)  # the 0.5 made it float64
+    need_a, need_b = ctx.needs_input_grad
+    return (unbroadcast(grad * share_a, np.shape(ctx.a)) if need_a else None,
+            unbroadcast(grad * (1 - share_a), np.shape(ctx.b)) if need_b else None)
 
 
 class Where(Function):

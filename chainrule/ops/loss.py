@@ -589,6 +589,20 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean",
 
 
 # ----------------------------------------------------- similarities, distances
+def _float_pair(op: str, x1: Any, x2: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """The arrays of two floating operands and the shape they broadcast to."""
+    a, b = _array(x1), _array(x2)
+    _check_float(op, "x1", a)
+    _check_float(op, "x2", b)
+    try:
+        return a, b, np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: x1 of shape {a.shape} and x2 of shape {b.shape} cannot be broadcast "
+            f"together"
+        ) from None
+
+
 class CosineSimilarity(Function):
     """s = Σ_d (a / n̄_a)(b / n̄_b),  n_a = ‖a‖₂ along d,  n̄_a = max(n_a, eps)
 
@@ -636,16 +650,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     is normalised first); ∂s/∂x1 = x2/(‖x1‖‖x2‖) - s x1/‖x1‖², symmetric in x2.
     """
     op = "cosine_similarity"
-    a, b = _array(x1), _array(x2)
-    _check_float(op, "x1", a)
-    _check_float(op, "x2", b)
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(
-            f"{op}: x1 of shape {a.shape} and x2 of shape {b.shape} cannot be broadcast "
-            f"together"
-        ) from None
+    a, b, shape = _float_pair(op, x1, x2)
     (axis,) = normalize_dims(dim, len(shape), op)
     return CosineSimilarity.apply(_operand(x1, a), _operand(x2, b), axis=axis, eps=eps)
 
@@ -757,18 +762,9 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     ∂y/∂x1 = sign(d)|d|^(p-1)/y^(p-1) with d = x1 - x2 + eps (p = 2: d/y), ∂y/∂x2 = -∂y/∂x1.
     """
     op = "pairwise_distance"
-    a, b = _array(x1), _array(x2)
-    _check_float(op, "x1", a)
-    _check_float(op, "x2", b)
     if p < 0:
         raise ValueError(f"{op}: p must be non-negative, got {p}")
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(
-            f"{op}: x1 of shape {a.shape} and x2 of shape {b.shape} cannot be broadcast "
-            f"together"
-        ) from None
+    a, b, shape = _float_pair(op, x1, x2)
     if not shape:
         raise ValueError(f"{op}: x1 and x2 must have at least one dimension, got 0-d tensors")
     return PairwiseDistance.apply(_operand(x1, a), _operand(x2, b), p=float(p), eps=eps,
