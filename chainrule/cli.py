@@ -276,6 +276,9 @@ def _train(args: argparse.Namespace) -> int:
         history, stopped = resume(os.path.join(args.resume, CHECKPOINT), model, optimizer,
                                   scheduler, train_loader, callbacks)
         say(f"resumed {args.resume} after epoch {len(history)}")
+        if config["schedule"] in ("step", "cosine") and config["epochs"] != stored["epochs"]:
+            say(f"note: the {config['schedule']} schedule keeps the {stored['epochs']}-epoch "
+                f"plan it was built with (--epochs {config['epochs']} changes only the length)")
         if stopped:
             say(f"the run had stopped early at epoch {len(history)}; not training further")
             epochs = len(history)

@@ -181,3 +181,12 @@ def test_resuming_an_early_stopped_run_into_another_directory(tmp_path, capsys):
 def _last_line(directory):
     test = json.loads((directory / "history.json").read_text())["test"]
     return f"test accuracy {test['accuracy']:.4f}  macro-F1 {test['f1_macro']:.4f}"
+
+
+def test_resume_says_an_epoch_planned_schedule_keeps_its_plan(tmp_path, capsys):
+    _train(capsys, "--epochs", "1", "--out", str(tmp_path), *SMALL, "--schedule", "cosine")
+    out = _train(capsys, "--resume", str(tmp_path), "--epochs", "2")
+    assert "note: the cosine schedule keeps the 1-epoch plan it was built with" in out
+    record = json.loads((tmp_path / "history.json").read_text())
+    assert [e["epoch"] for e in record["epochs"]] == [1, 2]
+    assert record["epochs"][1]["lr"] == pytest.approx(0.0, abs=1e-15)  # cos(π·1/1) → η_min
