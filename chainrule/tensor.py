@@ -185,7 +185,8 @@ class Tensor:
                 )
             upstream = np.ones_like(self.data)
         else:
-            upstream = np.array(_as_array(grad), dtype=self.data.dtype, copy=True)
+            # straight to this tensor's dtype: a Python list must not pass through float32
+            upstream = np.array(_operand(grad), dtype=self.data.dtype, copy=True)
             if upstream.shape != self.data.shape:
                 raise RuntimeError(
                     f"backward(): grad has shape {upstream.shape} but the tensor has "

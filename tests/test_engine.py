@@ -238,3 +238,13 @@ def test_gradient_of_unused_input_stays_none():
     _ = u * 2
     (x * 3).sum().backward()
     assert u.grad is None
+
+
+def test_float64_backward_with_a_list_gradient_keeps_float64_precision():
+    x = cr.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    (x * 1).backward([0.1, 0.2])
+    assert x.grad.dtype == np.float64
+    assert x.grad.tolist() == [0.1, 0.2]  # not 0.10000000149 (rounded through float32)
+    y = cr.tensor([1.0, 2.0], requires_grad=True)
+    (y * 1).backward(cr.tensor([0.5, 0.25], dtype=np.float64))
+    assert y.grad.dtype == np.float32 and y.grad.tolist() == [0.5, 0.25]
