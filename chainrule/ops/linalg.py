@@ -47,7 +47,10 @@ class MatMul(Function):
 
 
 def matmul(a: Any, b: Any) -> Tensor:
-    """Matrix product with NumPy/PyTorch broadcasting rules; errors name both shapes."""
+    """Matrix product with NumPy/PyTorch broadcasting rules; errors name both shapes.
+
+    y = A B;  δ_A = δ_y Bᵀ,  δ_B = Aᵀ δ_y  (vector promotion undone, batch dims summed).
+    """
     sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(
         b.data if isinstance(b, Tensor) else b
     )

@@ -132,7 +132,10 @@ class Expand(Function):
 
 # ------------------------------------------------------------------- functions
 def reshape(x: Tensor, *shape: Any) -> Tensor:
-    """``x.reshape(2, -1)`` or ``x.reshape((2, -1))``; one size may be -1."""
+    """``x.reshape(2, -1)`` or ``x.reshape((2, -1))``; one size may be -1.
+
+    δ_x = δ_y reshaped back to the shape of x.
+    """
     target = _sizes(shape)
     try:
         return Reshape.apply(x, shape=target)
@@ -197,7 +200,10 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 
 def expand(x: Tensor, *sizes: Any) -> Tensor:
-    """Broadcast to ``sizes`` without copying; -1 keeps a dimension's size."""
+    """Broadcast to ``sizes`` without copying; -1 keeps a dimension's size.
+
+    δ_x = δ_y summed over the broadcast axes.
+    """
     target = _sizes(sizes)
     lead = len(target) - x.ndim
     if lead < 0:
@@ -240,7 +246,7 @@ def _joined(tensors: Sequence[Any], op: str) -> list[Any]:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension (torch.cat)."""
+    """Join tensors along an existing dimension (torch.cat); δ_xᵢ = the slice of δ_y xᵢ filled."""
     xs = _joined(tensors, "cat")
     axis = _axis(dim, xs[0].ndim, "cat")
     for i, t in enumerate(xs):
@@ -255,7 +261,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new dimension (torch.stack)."""
+    """Join same-shaped tensors along a new dimension (torch.stack); δ_xᵢ = δ_y[…, i, …]."""
     xs = _joined(tensors, "stack")
     for i, t in enumerate(xs):
         if t.shape != xs[0].shape:
