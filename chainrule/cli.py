@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -286,7 +285,8 @@ def _train(args: argparse.Namespace) -> int:
             say(f"the run already has {len(history)} epochs (--epochs {epochs}); "
                 f"not training further")
         if os.path.abspath(path) != os.path.abspath(os.path.join(args.resume, CHECKPOINT)):
-            shutil.copyfile(os.path.join(args.resume, CHECKPOINT), path)
+            with open(os.path.join(args.resume, CHECKPOINT), "rb") as f:
+                io.atomic_write(path, f.read())  # never a half-copied checkpoint
     try:
         history = fit(model, nn.functional.cross_entropy, optimizer, train_loader, val_loader,
                       epochs=max(epochs, len(history or ())), scheduler=scheduler,
