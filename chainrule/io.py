@@ -276,6 +276,8 @@ def load_checkpoint(
     for key, needed in (("optimizer", optimizer), ("scheduler", scheduler)):
         if needed is not None and sections[key] is None:
             raise ValueError(f"load_checkpoint({name!r}): the file holds no {key} state")
+    if optimizer is not None:  # refuse a mismatched optimizer before the model changes
+        optimizer._check_state_dict(sections["optimizer"])
     model.load_state_dict({k: tensors[k] for k in sections["model_keys"]})
     if optimizer is not None:
         optimizer.load_state_dict(sections["optimizer"])

@@ -194,3 +194,18 @@ def test_checkpoint_refuses_model_keys_with_a_reserved_prefix(tmp_path):
     with pytest.raises(ValueError, match=r"\['optimizer.weight', 'optimizer.bias'\].*reserved"):
         io.save_checkpoint(tmp_path / "c.safetensors", model)
     assert not (tmp_path / "c.safetensors").exists()
+
+
+def test_mismatched_optimizer_is_refused_before_the_model_changes(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    model, optimizer, scheduler = _setup(0)
+    io.save_checkpoint(path, model, optimizer, scheduler)
+    other, _, _ = _setup(1)
+    before = {k: v.copy() for k, v in other.state_dict().items()}
+    params = list(other.parameters())
+    partial = cr.optim.SGD(params[:2], lr=0.1)  # 2 of the model's 4 parameters
+    with pytest.raises(ValueError, match="parameter group 0 has 4 parameters in the state "
+                                         "dict but 2 in this optimizer"):
+        io.load_checkpoint(path, other, partial)
+    for key, value in other.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])

@@ -198,11 +198,11 @@ class Optimizer:
         }
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a ``state_dict()``: hyperparameters and (copied) per-parameter state.
+    def _check_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Raise ``ValueError`` unless ``state_dict`` fits this optimizer's groups.
 
-        The saved groups must have the same sizes as this optimizer's; state arrays
-        are cast to their parameter's dtype.
+        Changes nothing; :meth:`load_state_dict` calls it first, and a checkpoint
+        loader can call it before restoring anything else.
         """
         name = type(self).__name__
         saved = state_dict["param_groups"]
@@ -218,6 +218,15 @@ class Optimizer:
                     f"{len(theirs['params'])} parameters in the state dict but "
                     f"{len(mine['params'])} in this optimizer"
                 )
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()``: hyperparameters and (copied) per-parameter state.
+
+        The saved groups must have the same sizes as this optimizer's; state arrays
+        are cast to their parameter's dtype.
+        """
+        self._check_state_dict(state_dict)
+        saved = state_dict["param_groups"]
         by_index = {
             j: p
             for mine, theirs in zip(self.param_groups, saved)
