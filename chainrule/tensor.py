@@ -221,8 +221,10 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """NumPy's protocol: ``np.asarray(t)`` shares the data, ``np.array(t)`` copies it."""
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array
 
     __hash__ = object.__hash__
 

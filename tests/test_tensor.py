@@ -169,3 +169,12 @@ def test_tensor_of_tensors_and_iteration():
     assert t.shape == (2, 2) and t.dtype == np.float32
     rows = list(t)
     assert len(rows) == 2 and rows[1].tolist() == [3.0, 4.0]
+
+
+def test_numpy_array_protocol_copies_only_when_asked():
+    t = cr.tensor([1.0, 2.0])
+    snapshot = np.array(t)  # np.array copies by default
+    snapshot[0] = 99.0
+    assert t.data.tolist() == [1.0, 2.0]
+    assert np.asarray(t) is t.data  # asarray shares, as for an ndarray
+    assert np.array(t, dtype=np.float64).dtype == np.float64
