@@ -364,6 +364,8 @@ def _check_class_target(op: str, x: np.ndarray, t: np.ndarray, ignore_index: int
             f"{_class_axis(op, x)}) the target must have shape {expected}, got {t.shape}"
         )
     n_classes = x.shape[_class_axis(op, x)]
+    if t.size == 0 or (t.min() >= 0 and t.max() < n_classes):
+        return
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if np.any(bad):
         where = np.argwhere(bad)[0]
@@ -376,9 +378,9 @@ def _check_class_target(op: str, x: np.ndarray, t: np.ndarray, ignore_index: int
 
 def _class_scatter(t: np.ndarray, values: np.ndarray, n_classes: int) -> np.ndarray:
     """An (..., C) array with ``values`` at each target's class, 0 elsewhere."""
-    out = np.zeros(t.shape + (n_classes,), dtype=values.dtype)
-    np.put_along_axis(out, t[..., None], values[..., None], axis=-1)
-    return out
+    out = np.zeros((t.size, n_classes), dtype=values.dtype)
+    out[np.arange(t.size), t.reshape(-1)] = values.reshape(-1)
+    return out.reshape(t.shape + (n_classes,))
 
 
 class CrossEntropy(Function):
