@@ -27,7 +27,40 @@ def _renumber(container: Module, modules: list[Module]) -> None:
         container.add_module(str(i), module)
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules keyed "0", "1", … in order."""
+
+    def __delitem__(self, idx: int | slice) -> None:
+        modules = list(self._modules.values())
+        if isinstance(idx, slice):
+            del modules[idx]
+        else:
+            del modules[_index(self, idx)]
+        _renumber(self, modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Any:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Any:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Any:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        _renumber(self, modules)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Apply modules in order: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 1))``.
 
     Also accepts one ``dict`` (e.g. an ``OrderedDict``) of name → module.
@@ -58,37 +91,8 @@ class Sequential(Module):
         key = list(self._modules)[_index(self, idx)]
         self.add_module(key, module)
 
-    def __delitem__(self, idx: int | slice) -> None:
-        modules = list(self._modules.values())
-        if isinstance(idx, slice):
-            del modules[idx]
-        else:
-            del modules[_index(self, idx)]
-        _renumber(self, modules)
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index: int, module: Module) -> Sequential:
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        _renumber(self, modules)
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (a plain list's are not)."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -104,36 +108,8 @@ class ModuleList(Module):
     def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(str(_index(self, idx)), module)
 
-    def __delitem__(self, idx: int | slice) -> None:
-        modules = list(self._modules.values())
-        if isinstance(idx, slice):
-            del modules[idx]
-        else:
-            del modules[_index(self, idx)]
-        _renumber(self, modules)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        _renumber(self, modules)
 
 
 class ModuleDict(Module):
