@@ -20,25 +20,22 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 import chainrule
-from chainrule import io, nn, optim
+from chainrule import io, metrics, nn
 from chainrule.data import DataLoader, TensorDataset, train_val_test_split
-from chainrule.data.datasets import load_digits
-from chainrule.models import mlp
-from chainrule.train import metrics
 from chainrule.train.callbacks import EarlyStopping, ModelCheckpoint, PrintLogs
 from chainrule.train.fit import fit, predict, resume
+from chainrule.train.recipes import (
+    DATASETS,
+    DEFAULT_LR,
+    MODELS,
+    OPTIMIZERS,
+    SCHEDULES,
+    build_model,
+    build_optimizer,
+    build_scheduler,
+)
 
-DATASETS: dict[str, tuple[Callable[[], tuple[np.ndarray, np.ndarray]], tuple[int, ...], int]] = {
-    "digits": (load_digits, (1, 8, 8), 10),  # loader, input shape, number of classes
-}
-MODELS = ("mlp",)
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.05,
-              "rmsprop": 1e-3, "adam": 1e-3}
-SCHEDULES = ("none", "step", "cosine", "plateau")
 DEFAULTS: dict[str, Any] = {
     "model": "mlp", "dataset": "digits", "hidden": [512, 256], "dropout": 0.3,
     "epochs": 60, "batch_size": 32, "optimizer": "adam", "lr": None, "weight_decay": 0.0,
@@ -47,47 +44,6 @@ DEFAULTS: dict[str, Any] = {
 # the flags a resumed run may change; the others must match the checkpointed run's config
 RESUME_MAY_CHANGE = ("epochs",)
 CHECKPOINT = "model.safetensors"
-
-
-def build_model(name: str, dataset: str, hidden: Sequence[int], dropout: float) -> nn.Module:
-    """The model ``name`` sized for ``dataset``."""
-    _, shape, classes = DATASETS[dataset]
-    if name == "mlp":
-        return mlp(int(np.prod(shape)), hidden=tuple(hidden), num_classes=classes,
-                   dropout=dropout)
-    raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
-
-
-def build_optimizer(name: str, params: Any, lr: float, weight_decay: float) -> optim.Optimizer:
-    """sgd, momentum/nesterov (SGD with momentum 0.9), adagrad, rmsprop or adam."""
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, weight_decay=weight_decay)
-    if name in ("momentum", "nesterov"):
-        return optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay,
-                         nesterov=name == "nesterov")
-    if name == "adagrad":
-        return optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
-    if name == "rmsprop":
-        return optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
-    if name == "adam":
-        return optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}; choose from {OPTIMIZERS}")
-
-
-def build_scheduler(name: str, optimizer: optim.Optimizer, epochs: int, patience: int) -> Any:
-    """``step`` (×0.1 every third of the run), ``cosine`` (to 0 over the run),
-    ``plateau`` (×0.5 after patience/2 epochs without val-loss improvement)."""
-    sched = optim.lr_scheduler
-    if name == "none":
-        return None
-    if name == "step":
-        return sched.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
-    if name == "cosine":
-        return sched.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
-    if name == "plateau":
-        return sched.ReduceLROnPlateau(optimizer, mode="min", factor=0.5,
-                                       patience=max(1, patience // 2))
-    raise ValueError(f"unknown schedule {name!r}; choose from {SCHEDULES}")
 
 
 # ----------------------------------------------------------------------------- parser
@@ -173,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="learning rate (default per optimizer: "
                             + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     train.add_argument("--weight-decay", type=_non_negative_float, default=None, metavar="X",
-                       help=f"L2 weight decay (default {DEFAULTS['weight_decay']})")
+                       help="weight decay: L2 added to the gradient, decoupled for adamw "
+                            f"(default {DEFAULTS['weight_decay']})")
     train.add_argument("--schedule", choices=SCHEDULES, default=None,
                        help="learning-rate schedule: step (x0.1 every third of the epochs), "
                             "cosine (annealed to 0), plateau (x0.5 when the validation loss "

@@ -77,10 +77,24 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return summed.reshape(shape)
 
 
+class SavedTensorModified(RuntimeError):
+    """A value saved for backward was changed in place before ``backward()`` used it."""
+
+
 class Function:
-    """Base class of every differentiable primitive; an instance is a graph node."""
+    """Base class of every differentiable primitive; an instance is a graph node.
+
+    A node keeps, per input, the edge its gradient flows along (``parents``: the
+    input's own node, the leaf tensor itself, or None when no gradient is
+    needed), captured when the op ran, so an in-place change that later gives an
+    input a new node does not re-route this one.
+    """
+
+    #: True for ops whose output is a view of input 0 (shares its memory and version)
+    is_view = False
 
     inputs: tuple[Any, ...] | None
+    parents: tuple[Any, ...]
     needs_input_grad: tuple[bool, ...]
 
     @staticmethod
@@ -91,11 +105,44 @@ class Function:
     def backward(ctx: Function, grad: np.ndarray) -> Any:
         raise NotImplementedError
 
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward, as ``torch``: an input or the output saved here is
+        checked at ``backward()`` to be unchanged by any in-place operation since."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The arrays given to :meth:`save_for_backward`, after checking their versions."""
+        for counter, version, which in self.__dict__.get("_saved_versions", ()):
+            if counter.n != version:
+                raise SavedTensorModified(self._modified_message(counter.n, version, which))
+        return self._saved
+
+    def _modified_message(self, now: int, then: int, which: int) -> str:
+        name = type(self).__name__
+        if which < 0:
+            what = "its output"
+        else:
+            x = self.inputs[which]
+            what = f"input {which} (shape {x.shape}, {x.dtype})"
+        return (
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {what} of {name} is at version {now}; {name} saved it at "
+            f"version {then}. Change it after backward(), or give the op a .clone() of it."
+        )
+
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:
         """Run forward on the inputs' arrays and, if needed, record the node."""
         ctx = cls.__new__(cls)
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if x._base is not None:
+                    refresh_view(x)
+                arrays.append(x.data)
+            else:
+                arrays.append(x)
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         record = _grad_enabled and True in needs
         ctx.needs_input_grad = needs
@@ -104,19 +151,104 @@ class Function:
                 out = cls.forward(ctx, *arrays, **kwargs)
         else:
             out = cls.forward(ctx, *arrays, **kwargs)
+        result = Tensor._make(out, record, ctx if record else None)
+        if cls.is_view:
+            make_view(result, inputs[0], (cls, inputs[1:], kwargs))
         if record:
             ctx.inputs = inputs
-            return Tensor._make(out, True, ctx)
-        return Tensor._make(out, False, None)
+            ctx.parents = tuple(
+                (x._ctx or x) if need else None for x, need in zip(inputs, needs)
+            )
+            saved = ctx.__dict__.get("_saved")
+            if saved:
+                ctx._saved_versions = _versions(saved, inputs, arrays, result)
+        return result
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}Backward>"
 
 
-def _owner(array: np.ndarray) -> int:
-    """Identity of the memory an array lives in (its base for a view)."""
-    base = array.base
-    return id(array) if base is None else id(base)
+def _versions(
+    saved: tuple[Any, ...], inputs: tuple[Any, ...], arrays: list[Any], result: Tensor,
+) -> list[tuple[_Version, int, int]]:
+    """(version counter, its value now, which: input index or -1 for the output) of each
+    saved array that is an input's or the output's memory."""
+    found = []
+    for a in saved:
+        if isinstance(a, np.ndarray):
+            which = _which(a, inputs, arrays, result)
+            if which is not None:
+                t = result if which < 0 else inputs[which]
+                counter = version_counter(t)
+                found.append((counter, counter.n, which))
+    return found
+
+
+def _which(a: np.ndarray, inputs: tuple[Any, ...], arrays: list[Any], result: Tensor) -> int | None:
+    """-1 if ``a`` is (a view of) the output's array, i if input i's, else None."""
+    if a is result.data:
+        return -1
+    for i, arr in enumerate(arrays):
+        if a is arr and isinstance(inputs[i], Tensor):
+            return i
+    if a.base is None:
+        return None
+    if np.may_share_memory(a, result.data):
+        return -1
+    for i, arr in enumerate(arrays):
+        if isinstance(inputs[i], Tensor) and np.may_share_memory(a, arr):
+            return i
+    return None
+
+
+class _Version:
+    """A tensor's version: bumped by every in-place change, shared with its views."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+def version_counter(t: Tensor) -> _Version:
+    """The version counter of ``t`` (made on first use)."""
+    counter = t._vc
+    if counter is None:
+        counter = t._vc = _Version()
+    return counter
+
+
+def bump_version(t: Tensor) -> None:
+    """Record an in-place change of ``t`` (and so of every view of its memory)."""
+    version_counter(t).n += 1
+
+
+def make_view(view: Tensor, source: Tensor, step: tuple[Any, ...]) -> None:
+    """Mark ``view`` as a view of ``source``: one version counter, one root base,
+    and the chain of view ops from the base, to rebuild its node after the base
+    changes in place."""
+    if not isinstance(source, Tensor) or not np.may_share_memory(view.data, source.data):
+        return
+    view._vc = version_counter(source)
+    if source._base is None:
+        view._base, view._view_chain = source, (step,)
+    else:
+        view._base, view._view_chain = source._base, (*source._view_chain, step)
+    view._view_of_ctx = view._base._ctx
+
+
+def refresh_view(view: Tensor) -> None:
+    """After an in-place change gave the base a new node, re-derive the view's node
+    from it (as torch regenerates a view's grad_fn)."""
+    base = view._base
+    if view._view_of_ctx is base._ctx or not _grad_enabled:
+        return
+    rebuilt = base
+    for cls, args, kwargs in view._view_chain:
+        rebuilt = cls.apply(rebuilt, *args, **kwargs)
+    view._ctx = rebuilt._ctx
+    view.requires_grad = rebuilt.requires_grad
+    view._view_of_ctx = base._ctx
 
 
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
@@ -139,14 +271,13 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
                 "were freed by the first backward(). Call backward(retain_graph=True) "
                 "the first time if you need to backward twice."
             )
-        for x in node.inputs:
-            if isinstance(x, Tensor) and x._ctx is not None and x.requires_grad:
-                child = x._ctx
-                if child in pending:
-                    pending[child] += 1
+        for parent in node.parents:
+            if parent is not None and not isinstance(parent, Tensor):
+                if parent in pending:
+                    pending[parent] += 1
                 else:
-                    pending[child] = 1
-                    stack.append(child)
+                    pending[parent] = 1
+                    stack.append(parent)
 
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
     owned: set[Function] = set()  # nodes whose gradient buffer the engine allocated
@@ -161,35 +292,42 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
             input_grads: tuple[Any, ...] = (None,) * len(inputs)
         else:
             input_grads = _call_backward(node, upstream, timer)
-        for x, g, need in zip(inputs, input_grads, node.needs_input_grad):
-            if not need:
+        for x, g, parent in zip(inputs, input_grads, node.parents):
+            if parent is None:
                 continue
-            child = x._ctx
-            if g is not None:
-                g = _checked(node, x, g)
-                if child is None:
+            if isinstance(parent, Tensor):  # a leaf that requires grad
+                if g is not None:
+                    g = _checked(node, x, g)
                     key = _owner(g)
                     if key in handed_out or not g.flags.writeable:
                         g = g.copy()
                     else:
                         handed_out.add(key)
-                    _accumulate_leaf(x, g)
-                elif child in grads:
-                    if child in owned:
-                        grads[child] += g
+                    _accumulate_leaf(parent, g)
+                continue
+            if g is not None:
+                g = _checked(node, x, g)
+                if parent in grads:
+                    if parent in owned:
+                        grads[parent] += g
                     else:
-                        grads[child] = grads[child] + g
-                        owned.add(child)
+                        grads[parent] = grads[parent] + g
+                        owned.add(parent)
                 else:
-                    grads[child] = g
+                    grads[parent] = g
                     handed_out.add(_owner(g))
-            if child is not None:
-                pending[child] -= 1
-                if pending[child] == 0:
-                    ready.append(child)
+            pending[parent] -= 1
+            if pending[parent] == 0:
+                ready.append(parent)
         if not retain_graph:
             node.__dict__.clear()
             node.inputs = None
+
+
+def _owner(array: np.ndarray) -> int:
+    """Identity of the memory an array lives in (its base for a view)."""
+    base = array.base
+    return id(array) if base is None else id(base)
 
 
 def _call_backward(node: Function, upstream: np.ndarray, timer: Any) -> tuple[Any, ...]:
@@ -221,8 +359,14 @@ def _checked(node: Function, x: Tensor, g: np.ndarray) -> np.ndarray:
 
 
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray) -> None:
-    """Leaves accumulate: ``leaf.grad += g`` until ``zero_grad()`` (PyTorch's rule)."""
-    if leaf.grad is None:
-        leaf.grad = g
+    """Leaves accumulate: ``leaf.grad += g`` until ``zero_grad()`` (PyTorch's rule).
+
+    ``g`` is owned by the engine and becomes ``leaf.grad``'s array; a later one is
+    added out of place (the engine may still hold the old array), and the sum
+    becomes the same ``leaf.grad`` tensor's new array.
+    """
+    current = leaf._grad
+    if current is None:
+        leaf._grad = Tensor._make(g, False, None)
     else:
-        leaf.grad = leaf.grad + g
+        current.data = current.data + g

@@ -9,8 +9,8 @@ import chainrule as cr
 from chainrule import nn, optim
 from chainrule.data import DataLoader, TensorDataset, train_val_test_split
 from chainrule.data.datasets import load_digits
+from chainrule.metrics import accuracy, f1_score
 from chainrule.train import EarlyStopping, fit, predict
-from chainrule.train.metrics import accuracy, f1_score
 
 cr.manual_seed(0)
 X, y = load_digits()  # X: (1797, 1, 8, 8) float32 in [0, 1], y: int64

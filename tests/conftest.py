@@ -6,7 +6,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+WORKED_EXAMPLES = Path(__file__).parent / "data" / "worked_examples.json"
 
 
 @pytest.fixture
@@ -16,10 +16,9 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def worked_examples() -> dict:
-    """The course problems of ../shared/worked_examples.json, keyed by id."""
+    """The course problems the tests answer, keyed by id: tests/data/worked_examples.json,
+    a verbatim copy of those entries of ../shared/worked_examples.json (test_worked_data.py
+    keeps the two equal)."""
     import json
 
-    path = SHARED / "worked_examples.json"
-    if not path.exists():
-        pytest.skip(f"{path} is absent")
-    return {e["id"]: e for e in json.loads(path.read_text())}
+    return {e["id"]: e for e in json.loads(WORKED_EXAMPLES.read_text())}

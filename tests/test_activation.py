@@ -115,6 +115,31 @@ def test_softmax_needs_a_valid_dim():
         F.log_softmax(x, 2)
 
 
+INF = float("inf")
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("rows", [
+    [[0.0, -INF, 1.0]],
+    [[-INF, -INF, -INF], [1.0, 2.0, -INF]],
+    [[0.0, INF, 1.0], [INF, INF, 1.0]],
+    [[0.0, float("nan"), 1.0]],
+], ids=["one -inf", "a row of -inf", "+inf", "nan"])
+def test_softmax_with_infinities_matches_torch(name, rows):
+    """-inf masks an entry (probability 0); a row of -inf or with +inf is NaN, as torch."""
+    assert_matches_torch(lambda t: getattr(F, name)(t, 1), lambda t: getattr(TF, name)(t, 1),
+                         np.array(rows))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, dim", [((0,), 0), ((0, 3), 0), ((0, 3), 1), ((3, 0), 1),
+                                        ((2, 0, 3), 1)])
+def test_softmax_of_empty_tensors_matches_torch(name, shape, dim):
+    """An empty input gives an empty output and gradient, as torch; no NumPy error."""
+    assert_matches_torch(lambda t: getattr(F, name)(t, dim),
+                         lambda t: getattr(TF, name)(t, dim), np.zeros(shape))
+
+
 def test_derivatives_at_the_kink_follow_torch():
     x = cr.tensor([0.0, 0.0], dtype=np.float64, requires_grad=True)
     expected = {

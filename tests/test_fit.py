@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule import metrics as M
 from chainrule import nn, optim
 from chainrule.data import DataLoader, TensorDataset
 from chainrule.models import mlp
 from chainrule.train import History, ModelCheckpoint, evaluate, fit, predict, resume
-from chainrule.train import metrics as M
 
 F = nn.functional
 
@@ -135,8 +135,9 @@ def test_predict_matches_model_outputs_in_eval_mode():
     model.eval()
     expected = model(cr.tensor(x)).data
     model.train()
-    np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(predict(model, val), expected)
+    # BLAS kernels depend on the batch size, so batches of 7 or 16 vs 30 may differ in the last bit
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(predict(model, val), expected, rtol=1e-6, atol=1e-7)
     assert model.training
 
 

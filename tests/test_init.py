@@ -12,7 +12,7 @@ from chainrule.nn import init
 
 
 def big(*shape, dtype=np.float32):
-    return cr.Tensor(np.full(shape, np.nan, dtype=dtype), requires_grad=True)
+    return cr.tensor(np.full(shape, np.nan, dtype=dtype), requires_grad=True)
 
 
 @pytest.mark.parametrize(

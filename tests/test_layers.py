@@ -158,9 +158,10 @@ def test_softmax_without_dim_uses_torch_legacy_choice(rng):
     np.testing.assert_allclose(out.data, torch.log_softmax(torch.tensor(x[0]), 0), rtol=1e-7)
 
 
-def test_gelu_rejects_unknown_approximation():
-    with pytest.raises(ValueError, match="approximate"):
-        nn.GELU("fast")
+def test_gelu_rejects_unknown_approximation_when_called_naming_the_layer():
+    gelu = nn.GELU("fast")  # checked once, by F.gelu, when called (as torch)
+    with pytest.raises(ValueError, match=r"GELU\(approximate='fast'\): gelu: approximate must"):
+        gelu(cr.zeros(2))
 
 
 # ------------------------------------------------------------------------ dropout
@@ -340,11 +341,15 @@ def test_loss_matches_torch(name, kwargs, kind, rng):
     assert_module_matches(loss, tloss, *arrays)
 
 
-def test_loss_rejects_unknown_reduction():
-    with pytest.raises(ValueError, match=r"MSELoss.*'avg'"):
-        nn.MSELoss(reduction="avg")
-    with pytest.raises(ValueError, match="CrossEntropyLoss"):
-        nn.CrossEntropyLoss(reduction="batchmean")
+def test_loss_rejects_unknown_reduction_when_called_naming_the_loss():
+    """Checked once, by the functional, when called (as torch), naming the module."""
+    x, y = cr.zeros(2, 3), cr.tensor([0, 1])
+    with pytest.raises(ValueError, match=r"MSELoss\(\): mse_loss: reduction .*'avg'"):
+        nn.MSELoss(reduction="avg")(x, x)
+    with pytest.raises(ValueError, match="CrossEntropyLoss.*got 'batchmean'"):
+        nn.CrossEntropyLoss(reduction="batchmean")(x, y)
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss.*label_smoothing must be in \[0, 1\]"):
+        nn.CrossEntropyLoss(label_smoothing=1.5)(x, y)
     assert nn.KLDivLoss(reduction="batchmean").reduction == "batchmean"
 
 

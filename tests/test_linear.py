@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import torch
 import torch.nn.functional as TF
 from torch_compare import assert_matches_torch
 
 import chainrule as cr
+import chainrule.nn as nn
 import chainrule.nn.functional as F
 
 
@@ -41,9 +43,34 @@ def test_linear_values_and_gradients():
 def test_linear_gradient_only_for_inputs_that_need_it(rng):
     x = cr.tensor(rng.standard_normal((3, 4)))
     w = cr.tensor(rng.standard_normal((2, 4)), requires_grad=True)
-    F.linear(x, w, cr.zeros(2)).sum().backward()
+    F.linear(x, w, cr.zeros(2, dtype=cr.float64)).sum().backward()
     np.testing.assert_allclose(w.grad, np.tile(x.data.sum(0), (2, 1)), rtol=1e-6)
     assert x.grad is None
+
+
+@pytest.mark.parametrize("input_dtype", [np.float64, np.int64])
+def test_linear_refuses_an_input_of_another_dtype_than_its_weight(input_dtype):
+    """torch: "mat1 and mat2 must have the same dtype"; never a silent promotion."""
+    x = np.ones((2, 3), dtype=input_dtype)
+    with pytest.raises(RuntimeError, match="must have the same dtype"):
+        torch.nn.Linear(3, 2)(torch.tensor(x))
+    layer = nn.Linear(3, 2)
+    message = (rf"Linear\(in_features=3, out_features=2, bias=True\): linear: .*input has "
+               rf"dtype {np.dtype(input_dtype)}, weight has dtype float32, bias has dtype float32")
+    with pytest.raises(TypeError, match=message):
+        layer(cr.tensor(x))
+    with pytest.raises(TypeError, match=rf"linear: .*dtype {np.dtype(input_dtype)}"):
+        F.linear(cr.tensor(x), layer.weight)
+    assert layer(cr.tensor(x, dtype=np.float32)).dtype == np.float32
+    assert layer.double()(cr.tensor(np.ones((2, 3)))).dtype == np.float64
+
+
+def test_matmul_refuses_operands_of_different_dtypes_like_torch():
+    a, b = np.ones((2, 3), np.float32), np.ones((3, 2))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        torch.tensor(a) @ torch.tensor(b)
+    with pytest.raises(TypeError, match="matmul: .*float32.*float64"):
+        cr.tensor(a) @ cr.tensor(b)
 
 
 def test_linear_rejects_mismatched_shapes():

@@ -9,6 +9,7 @@ import torch.nn.functional as TF
 from torch_compare import assert_matches_torch
 
 import chainrule as cr
+import chainrule.nn as nn
 import chainrule.nn.functional as F
 from chainrule.check import gradcheck
 
@@ -83,9 +84,27 @@ def test_binary_cross_entropy_clamps_log_at_minus_100():
     np.testing.assert_allclose(out.data, [100.0, 100.0, 0.0, 0.0, 100.0])
 
 
-def test_binary_cross_entropy_rejects_non_probabilities():
-    with pytest.raises(ValueError, match=r"binary_cross_entropy: input must hold probabilities"):
-        F.binary_cross_entropy(cr.tensor([0.5, 1.5]), cr.tensor([0.0, 1.0]))
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("name, p, t, problem", [
+    ("input", [0.5, 1.5], [0.0, 1.0], r"got values in \[0.5, 1.5\].*position 1: 1.5"),
+    ("input", [-0.5, 0.5], [0.0, 1.0], r"position 0: -0.5"),
+    ("input", [0.5, NAN], [0.0, 1.0], r"1 NaN value\(s\), the first at position 1"),
+    ("target", [0.5, 0.5], [0.0, 1.5], r"got values in \[0, 1.5\].*position 1: 1.5"),
+    ("target", [0.5, 0.5], [-1.0, 1.0], r"position 0: -1"),
+    ("target", [0.5, 0.5], [NAN, 1.0], r"1 NaN value\(s\), the first at position 0"),
+])
+def test_binary_cross_entropy_rejects_what_torch_rejects(name, p, t, problem):
+    """Out-of-range or NaN probabilities are an error in torch, not a silent NaN loss."""
+    with pytest.raises(RuntimeError, match=f"all elements of {name} should be between 0 and 1"):
+        TF.binary_cross_entropy(torch.tensor(p, dtype=torch.float64),
+                               torch.tensor(t, dtype=torch.float64))
+    message = rf"binary_cross_entropy: all elements of {name} should be between 0 and 1, but "
+    with pytest.raises(ValueError, match=message + ".*" + problem):
+        F.binary_cross_entropy(cr.tensor(p, dtype=np.float64), cr.tensor(t, dtype=np.float64))
+    with pytest.raises(ValueError, match=message):
+        nn.BCELoss()(cr.tensor(p, dtype=np.float64), cr.tensor(t, dtype=np.float64))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -241,6 +260,53 @@ def test_cross_entropy_is_stable_for_huge_logits(dtype, targets):
     rtol = 1e-6 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(loss.item(), ref.item(), rtol=rtol)
     np.testing.assert_allclose(zc.grad, zt.grad.numpy(), rtol=rtol, atol=1e-7)
+
+
+INF = float("inf")
+MASKED_LOGITS = {  # -inf masks a class (softmax 0); torch's answers, NaN where torch's is
+    "one masked class": [[0.0, -INF, 1.0]],
+    "target class masked": [[-INF, 0.0, 1.0]],
+    "a whole row masked": [[-INF, -INF, -INF], [1.0, 2.0, -INF]],
+    "+inf logit": [[0.0, INF, 1.0]],
+}
+CE_VARIANTS = {
+    "plain": {},
+    "class weights": {"weight": np.array([1.0, 2.0, 3.0])},
+    "label smoothing": {"label_smoothing": 0.1},  # smoothing on a masked class: loss inf
+    "no reduction": {"reduction": "none"},
+    "ignored row": {"ignore_index": 0},
+    "probabilities": {"probabilities": [0.5, 0.0, 0.5]},  # 0 · ln 0: NaN in torch too
+}
+
+
+@pytest.mark.parametrize("variant", CE_VARIANTS)
+@pytest.mark.parametrize("logits", MASKED_LOGITS)
+def test_cross_entropy_with_infinite_logits_matches_torch(logits, variant):
+    z = np.array(MASKED_LOGITS[logits])
+    options = dict(CE_VARIANTS[variant])
+    weight = options.pop("weight", None)
+    probabilities = options.pop("probabilities", None)
+    if probabilities is not None:
+        target = np.array([probabilities] * len(z))
+    else:
+        target = np.zeros(len(z), dtype=np.int64)
+    assert_matches_torch(
+        lambda a, t: F.cross_entropy(a, t, weight=None if weight is None else cr.tensor(weight),
+                                     **options),
+        lambda a, t: TF.cross_entropy(a, t, weight=None if weight is None
+                                      else torch.tensor(weight), **options),
+        z, target if probabilities is None else target.astype(np.float64),
+    )
+
+
+def test_cross_entropy_masks_a_minus_inf_logit():
+    """The case that gave NaN: torch's 1.3133 = ln(1 + e), and a finite gradient."""
+    z = cr.tensor([[0.0, float("-inf"), 1.0]], dtype=np.float64, requires_grad=True)
+    loss = F.cross_entropy(z, cr.tensor([0]))
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), math.log(1 + math.e), rtol=1e-15)
+    softmax = np.array([1, 0, math.e]) / (1 + math.e)
+    np.testing.assert_allclose(z.grad.data, [softmax - [1, 0, 0]], rtol=1e-15)
 
 
 def test_cross_entropy_out_of_range_label_names_label_position_and_classes():

@@ -1,4 +1,4 @@
-"""chainrule.train.metrics against scikit-learn on random labels."""
+"""chainrule.metrics against scikit-learn on random labels."""
 
 import warnings
 
@@ -7,7 +7,7 @@ import pytest
 import sklearn.metrics as skm
 
 import chainrule as cr
-from chainrule.train import metrics
+from chainrule import metrics
 
 AVERAGES = ["macro", "micro", "weighted", None]
 SK = {"precision": skm.precision_score, "recall": skm.recall_score, "f1_score": skm.f1_score}

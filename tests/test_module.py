@@ -139,7 +139,7 @@ def test_train_eval_apply_and_requires_grad():
 
 def test_zero_grad_to_none_or_zeros(rng):
     model = make_model()
-    model(cr.tensor(rng.standard_normal((4, 4)))).sum().backward()
+    model(cr.tensor(rng.standard_normal((4, 4)), dtype=cr.float32)).sum().backward()
     grads = [p.grad for p in model.parameters()]
     assert all(g is not None and g.any() for g in grads[-2:])
     model.zero_grad(set_to_none=False)
@@ -293,7 +293,7 @@ def test_sequential_indexing_slicing_and_editing(rng):
     assert type(head) is nn.Sequential and list(head) == [a, b]
     assert [n for n, _ in head.named_children()] == ["0", "1"]
     assert [n for n, _ in seq[1:].named_children()] == ["1", "2"]  # keys kept, as torch
-    x = cr.tensor(rng.standard_normal((5, 4)))
+    x = cr.tensor(rng.standard_normal((5, 4)), dtype=cr.float32)
     np.testing.assert_array_equal(seq(x).data, c(b(a(x))).data)
     with pytest.raises(IndexError, match="index 3 is out of range for Sequential of 3"):
         seq[3]

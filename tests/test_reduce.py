@@ -59,6 +59,65 @@ def test_var_of_one_element_is_nan_like_torch():
     assert np.isnan(v.item()) and np.isnan(x.grad[0])
 
 
+CONSTANT_ROWS = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0], [5.0, 5.0, 5.0]])
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.std(),
+    lambda t: t.std(dim=1),
+    lambda t: t.std(dim=0, keepdim=True),
+    lambda t: t.std(dim=1, unbiased=False),
+    lambda t: t.std(dim=(0, 1), correction=0),
+], ids=["all", "dim 1", "dim 0 keepdim", "biased", "dims (0, 1)"])
+def test_std_of_constant_values_has_zero_gradient_like_torch(call):
+    """d std/dx is (x - μ)/((N - c) std): 0/0 at a constant, where torch gives 0, not NaN."""
+    assert_matches_torch(call, call, CONSTANT_ROWS)
+    assert_matches_torch(call, call, np.ones((3, 3)))
+
+
+def test_std_of_ones_backward_gives_zeros():
+    x = cr.ones(4, requires_grad=True)
+    x.std().backward()
+    np.testing.assert_array_equal(x.grad.data, np.zeros(4, dtype=np.float32))
+    assert x.grad.dtype == np.float32
+
+
+def test_std_with_no_degrees_of_freedom_is_nan_like_torch():
+    x = cr.tensor([2.0], requires_grad=True, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        s = x.std()
+        s.backward()
+    assert np.isnan(s.item()) and np.isnan(x.grad.data[0])
+    y = cr.tensor([2.0], requires_grad=True, dtype=np.float64)
+    y.std(unbiased=False).backward()  # N - c = 1: std 0, gradient 0
+    assert y.grad.data[0] == 0.0
+
+
+INF = float("inf")
+
+
+@pytest.mark.parametrize("rows", [
+    [[0.0, -INF, 1.0]],
+    [[-INF, -INF, -INF], [1.0, 2.0, -INF]],
+    [[0.0, INF, 1.0], [INF, INF, 1.0]],
+], ids=["one -inf", "a row of -inf", "+inf"])
+@pytest.mark.parametrize("dim", [1, (0, 1)])
+def test_logsumexp_with_infinities_matches_torch(rows, dim):
+    """-inf entries count as e⁻ᶦⁿᶠ = 0; all -inf gives -inf; +inf gives +inf (torch's)."""
+    with np.errstate(invalid="ignore"):
+        assert_matches_torch(lambda t: cr.logsumexp(t, dim), lambda t: torch.logsumexp(t, dim),
+                             np.array(rows))
+
+
+@pytest.mark.parametrize("shape, dim", [((0,), 0), ((0, 3), 0), ((0, 3), 1), ((3, 0), 1),
+                                        ((2, 0, 3), (0, 1, 2))])
+def test_logsumexp_of_empty_tensors_matches_torch(shape, dim):
+    """Over no elements the sum is 0 and the log -inf (torch); never a NumPy error."""
+    with np.errstate(invalid="ignore"):  # the harness's Σ R ⊙ (-inf) is NaN
+        assert_matches_torch(lambda t: cr.logsumexp(t, dim), lambda t: torch.logsumexp(t, dim),
+                             np.zeros(shape))
+
+
 def _distinct(rng, shape):
     """Values with no ties: max/min have one argmax."""
     return rng.permutation(np.prod(shape)).reshape(shape) * 0.1 + rng.uniform(0, 0.05, shape)

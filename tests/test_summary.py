@@ -84,7 +84,7 @@ class Siamese(nn.Module):
 
 
 def test_reused_layers_are_counted_once_and_several_inputs_work():
-    result = nn.summary(Siamese(), [(5,), (5,)], dtype=np.float64)
+    result = nn.summary(Siamese().double(), [(5,), (5,)], dtype=np.float64)
     assert result.total_params == 5 * 4 + 4 + 1
     linear_rows = [r for r in result.rows if r.type == "Linear"]
     assert [r.name for r in linear_rows] == ["branch.0", "branch.0"]

@@ -42,7 +42,7 @@ def test_chain_rule_two_paths(worked_examples):
     a.grad = None
     ((a**2) * (a.detach() + b.detach())).backward()
     check(a.grad, answer["path_via_a_squared"], "(dc/dv1)(dv1/da)")
-    via_squared = a.grad.copy()
+    via_squared = a.grad.numpy().copy()
     a.grad = None
     ((a.detach() ** 2) * (a + b.detach())).backward()
     check(a.grad, answer["path_via_a_plus_b"], "(dc/dv2)(dv2/da)")
@@ -65,7 +65,7 @@ def test_softmax_jacobian_row_by_row(worked_examples):
     for k in range(y.shape[0]):  # row k of J = ∇_z y_k, one backward each
         z.grad = None
         y[k].backward(retain_graph=True)
-        rows.append(z.grad.copy())
+        rows.append(z.grad.numpy().copy())
     jacobian = np.stack(rows)
     check(jacobian, answer["jacobian"], "Jacobian")
     yd = y.data

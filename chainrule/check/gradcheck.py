@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.factory import tensor
 from chainrule.function import no_grad
 from chainrule.tensor import Tensor
 
@@ -63,7 +64,7 @@ def _analytic_jacobians(
                 out.backward(upstream, retain_graph=True)
             for jac, k in zip(jacobians, checked):
                 if inputs[k].grad is not None:
-                    jac[row] = np.ravel(inputs[k].grad)
+                    jac[row] = np.ravel(inputs[k].grad.data)
             row += 1
     return jacobians
 
@@ -114,7 +115,7 @@ def gradcheck(
                 f"need float64 inputs (use .double())"
             )
         # a private leaf copy: the caller's tensors (data, grad, graph) stay untouched
-        inputs[k] = Tensor(inputs[k].data.copy(), requires_grad=True)
+        inputs[k] = tensor(inputs[k].data, requires_grad=True)
     analytic = _analytic_jacobians(fn, inputs, checked)
     for k, j_ana in zip(checked, analytic):
         j_num = _numerical_jacobian(fn, inputs, k, eps)

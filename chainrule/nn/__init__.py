@@ -5,7 +5,7 @@ functional API, ``chainrule.nn.init`` the initialisers, and
 ``l1_penalty``/``l2_penalty``/``linf_penalty`` the weight penalties.
 """
 
-from chainrule.nn import functional, init
+from chainrule.nn import functional, init, utils
 from chainrule.nn.activation import (
     ELU,
     GELU,
@@ -75,4 +75,5 @@ __all__ = [
     "l2_penalty",
     "linf_penalty",
     "summary",
+    "utils",
 ]

@@ -15,6 +15,7 @@ import numpy as np
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module, _cpu_only, _float_dtype
 from chainrule.nn.parameter import Parameter
+from chainrule.ops._checks import layer_errors
 from chainrule.tensor import DEFAULT_FLOAT, Tensor
 
 
@@ -67,12 +68,8 @@ class PReLU(Module):
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.num_parameters > 1 and (input.ndim < 2 or input.shape[1] != self.num_parameters):
-            raise ValueError(
-                f"{self!r}: got input of shape {tuple(input.shape)}, expected "
-                f"{self.num_parameters} channels in dimension 1"
-            )
-        return F.prelu(input, self.weight)
+        with layer_errors(self):  # F.prelu checks the slopes against the channels
+            return F.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
@@ -97,12 +94,11 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.gelu(input, approximate=self.approximate)
+        with layer_errors(self):  # F.gelu checks ``approximate``
+            return F.gelu(input, approximate=self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"

@@ -1,7 +1,9 @@
 """The functional API, ``import chainrule.nn.functional as F``.
 
 Same names, arguments, defaults and ``reduction`` options as
-``torch.nn.functional``; each function's docstring states its derivative.
+``torch.nn.functional``. Each function checks its arguments (the modules of
+``chainrule.nn`` do not check again) and names, in its docstring, the
+:class:`~chainrule.function.Function` whose docstring states its derivative.
 """
 
 from chainrule.ops.activation import (
@@ -16,20 +18,19 @@ from chainrule.ops.activation import (
     softplus,
     tanh,
 )
+from chainrule.ops.distance import cosine_embedding_loss, cosine_similarity, pairwise_distance
+from chainrule.ops.dropout import dropout
 from chainrule.ops.linalg import linear
 from chainrule.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cosine_embedding_loss,
-    cosine_similarity,
     cross_entropy,
     kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
-    pairwise_distance,
 )
-from chainrule.ops.norm import batch_norm, dropout, layer_norm
+from chainrule.ops.norm import batch_norm, layer_norm
 from chainrule.ops.shape import pad
 
 __all__ = [

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.function import no_grad
 from chainrule.random import default_generator
 from chainrule.tensor import Tensor
 
@@ -89,22 +90,26 @@ def _fan(tensor: Tensor, mode: str, fn: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _fill(tensor: Tensor, values: Any) -> Tensor:
+    """Overwrite in place, outside the graph (as torch's init runs under no_grad);
+    the version bump tells any graph that saved the old values."""
+    with no_grad():
+        return tensor.copy_(values)
+
+
 def zeros_(tensor: Tensor) -> Tensor:
     """Fill with 0."""
-    _check(tensor, "zeros_").data[...] = 0
-    return tensor
+    return _fill(_check(tensor, "zeros_"), 0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
     """Fill with 1."""
-    _check(tensor, "ones_").data[...] = 1
-    return tensor
+    return _fill(_check(tensor, "ones_"), 1)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
-    _check(tensor, "constant_").data[...] = val
-    return tensor
+    return _fill(_check(tensor, "constant_"), val)
 
 
 def uniform_(
@@ -114,8 +119,7 @@ def uniform_(
     _check(tensor, "uniform_")
     if not a <= b:
         raise ValueError(f"init.uniform_: expected a <= b, got a={a}, b={b}")
-    tensor.data[...] = _rng(generator).uniform(a, b, size=tensor.shape)
-    return tensor
+    return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
 
 
 def normal_(
@@ -126,8 +130,7 @@ def normal_(
     _check(tensor, "normal_")
     if std < 0:
         raise ValueError(f"init.normal_: std must be >= 0, got {std}")
-    tensor.data[...] = _rng(generator).normal(mean, std, size=tensor.shape)
-    return tensor
+    return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
 
 
 def xavier_uniform_(

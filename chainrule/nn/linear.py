@@ -11,13 +11,15 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module, _cpu_only, _float_dtype
 from chainrule.nn.parameter import Parameter
+from chainrule.ops._checks import layer_errors
 from chainrule.tensor import DEFAULT_FLOAT, Tensor
 
 
 class Linear(Module):
     """y = x Wᵀ + b with W of shape (out_features, in_features), as ``nn.Linear``.
 
-    δ_x = δ_y W,  δ_W = δ_yᵀ x,  δ_b = Σ_batch δ_y.
+    Derivatives: :class:`chainrule.ops.linalg.Linear`. The input must have the
+    weight's dtype (float32 unless built with ``dtype=``), as in torch.
 
     PyTorch's initialisation: W by ``kaiming_uniform_(a=√5)``, i.e.
     U(-1/√in, 1/√in), and b ~ U(-1/√in, 1/√in), drawn from the global
@@ -50,12 +52,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ValueError(
-                f"{self!r}: got input of shape {tuple(input.shape)}, expected the last "
-                f"dimension to be in_features={self.in_features}"
-            )
-        return F.linear(input, self.weight, self.bias)
+        with layer_errors(self):  # F.linear checks shapes and dtypes
+            return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

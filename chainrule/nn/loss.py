@@ -3,29 +3,29 @@
 ``reduction`` is 'mean' (default), 'sum' or 'none' (per element/sample), as in
 PyTorch; class weights are registered buffers (so they follow ``to(dtype)``
 and appear in ``state_dict()``, as PyTorch's do). The formulas and their
-derivatives are in ``chainrule.nn.functional``.
+derivatives are in ``chainrule.nn.functional``, which also checks every
+option (``reduction``, ``label_smoothing``, ...) when called, as PyTorch does:
+the modules store them and do not check them again.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
+from chainrule.ops._checks import layer_errors
 from chainrule.tensor import Tensor
-
-_REDUCTIONS = ("none", "mean", "sum")
 
 
 class _Loss(Module):
-    _reductions: tuple[str, ...] = _REDUCTIONS
-
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in self._reductions:
-            raise ValueError(
-                f"{type(self).__name__}: reduction must be one of {self._reductions}, "
-                f"got {reduction!r}"
-            )
         self.reduction = reduction
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with layer_errors(self):  # the functional's error, prefixed with this loss
+            return super().__call__(*args, **kwargs)
 
 
 class _WeightedLoss(_Loss):
@@ -86,10 +86,6 @@ class CrossEntropyLoss(_WeightedLoss):
         reduction: str = "mean", label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(weight, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(
-                f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}"
-            )
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -121,8 +117,6 @@ class KLDivLoss(_Loss):
     ``reduction='batchmean'`` divides the sum by the batch size: the true KL
     divergence ('mean' divides by the number of elements, as PyTorch).
     """
-
-    _reductions = (*_REDUCTIONS, "batchmean")
 
     def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
         super().__init__(reduction)

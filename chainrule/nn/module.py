@@ -340,7 +340,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad[...] = 0
+                param.grad.zero_()
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
         """Convert floating parameters and buffers (and their grads) to ``dtype``.
@@ -461,6 +461,7 @@ def _quoted(keys: list[str]) -> str:
 
 def _convert(tensor: Tensor, dtype: np.dtype) -> None:
     if np.issubdtype(tensor.data.dtype, np.floating) and tensor.data.dtype != dtype:
+        grad = tensor.grad
         tensor.data = tensor.data.astype(dtype)
-        if tensor.grad is not None:
-            tensor.grad = tensor.grad.astype(dtype)
+        if grad is not None:
+            tensor.grad = grad.data.astype(dtype)

@@ -6,9 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.factory import from_numpy
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module, _cpu_only, _float_dtype
 from chainrule.nn.parameter import Parameter
+from chainrule.ops._checks import layer_errors
 from chainrule.tensor import DEFAULT_FLOAT, Tensor
 
 
@@ -47,9 +49,9 @@ class _BatchNorm(Module):
         else:
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+            self.register_buffer("running_mean", from_numpy(np.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", from_numpy(np.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", from_numpy(np.array(0, dtype=np.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -135,13 +137,8 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input: Tensor) -> Tensor:
-        n = len(self.normalized_shape)
-        if input.shape[input.ndim - n:] != self.normalized_shape or input.ndim < n:
-            raise ValueError(
-                f"{self!r}: got input of shape {tuple(input.shape)}, expected its last "
-                f"dimensions to be {self.normalized_shape}"
-            )
-        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        with layer_errors(self):  # F.layer_norm checks the input's last dimensions
+            return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (

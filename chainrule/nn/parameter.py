@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.tensor import DEFAULT_FLOAT, Tensor
+from chainrule.tensor import DEFAULT_FLOAT, Tensor, as_array
 
 
 class Parameter(Tensor):
@@ -22,7 +22,7 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty(0, dtype=DEFAULT_FLOAT)
-        super().__init__(data, requires_grad=requires_grad)
+        self._init(as_array(data), requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

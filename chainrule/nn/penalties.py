@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from chainrule.factory import from_numpy
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 
@@ -35,7 +36,7 @@ def _weights(model_or_weights: Module | Iterable[Tensor], fn: str) -> list[Tenso
 
 def _total(weights: list[Tensor], term: Callable[[Tensor], Tensor]) -> Tensor:
     if not weights:
-        return Tensor(np.zeros((), dtype=np.float32))
+        return from_numpy(np.zeros((), dtype=np.float32))
     total = term(weights[0])
     for w in weights[1:]:
         total = total + term(w)

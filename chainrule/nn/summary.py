@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.factory import from_numpy
 from chainrule.function import no_grad
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
@@ -123,7 +124,7 @@ def summary(model: Module, input_shape: Sequence[Any], dtype: Any = np.float32) 
             f"summary: input_shape must be a tuple of positive ints without the batch "
             f"dimension (e.g. (1, 8, 8)) or a list of such tuples, got {input_shape!r}"
         )
-    inputs = [Tensor(np.zeros((BATCH_SIZE, *shape), dtype=dtype)) for shape in shapes]
+    inputs = [from_numpy(np.zeros((BATCH_SIZE, *shape), dtype=dtype)) for shape in shapes]
 
     rows: list[LayerRow] = []
     counted: set[int] = set()

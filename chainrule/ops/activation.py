@@ -6,9 +6,10 @@ PyTorch: the derivative at a kink (x = 0) is the one of the left branch for
 leaky ReLU, PReLU and ELU, and 0 for ReLU. ``inplace`` (relu, leaky_relu, elu)
 is accepted so that torch code runs unchanged; the result is always a new tensor.
 
-NumPy has no ``erf``; :func:`erfc` below evaluates it in float64 precision
-(relative error below 1e-14) with a power series near 0 and a continued
-fraction in the tails, both vectorised.
+What backward reads is saved as PyTorch saves it (the output for relu, sigmoid,
+tanh, softmax and log-softmax; the input for the others), so changing it in
+place before ``backward()`` raises instead of giving a wrong gradient. The
+stable formulas (softmax, log-softmax, erfc) live in :mod:`chainrule.ops._numerics`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import math
 import numpy as np
 
 from chainrule.function import Function, unbroadcast
+from chainrule.ops import _numerics
+from chainrule.ops._checks import normalize_dim
+from chainrule.ops._numerics import erfc
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -33,72 +37,20 @@ __all__ = [
     "log_softmax",
 ]
 
-# ---------------------------------------------------------------- erf, erfc
-# erf(a) = (2/√π) Σₙ (-1)ⁿ a^(2n+1) / (n! (2n+1)): 26 terms reach 1e-17 for a < 1.5.
-_ERF_SERIES = [
-    2.0 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(26)
-]
-_SERIES_LIMIT = 1.5  # the series is used below, the continued fraction above
-_CF_TERMS = 40  # enough for 1e-15 at a = 1.5; the fraction converges faster further out
-
-
-def _erf_series(a: np.ndarray) -> np.ndarray:
-    """erf(a) for |a| < 1.5 by the Taylor series, in Horner form in a²."""
-    z = a * a
-    acc = np.full_like(a, _ERF_SERIES[-1])
-    for c in reversed(_ERF_SERIES[:-1]):
-        acc *= z
-        acc += c
-    return a * acc
-
-
-def _erfc_fraction(a: np.ndarray) -> np.ndarray:
-    """erfc(a) for a ≥ 1.5 by the continued fraction
-
-    erfc(a) = (2a/√π) e^(-a²) / (2a²+1 - 1·2/(2a²+5 - 3·4/(2a²+9 - …))),
-
-    evaluated from its tail. e^(-a²) is computed as e^(-h²) e^(-l(a+h)) with
-    a = h + l and h rounded to 24 bits, so that h² is exact.
-    """
-    a = np.minimum(a, 28.0)  # erfc(28) underflows to 0; keeps 2a² finite
-    z = 2.0 * a * a
-    t = z + (4 * _CF_TERMS + 1)
-    for k in range(_CF_TERMS, 0, -1):
-        t = z + (4 * k - 3) - ((2 * k - 1) * (2 * k)) / t
-    h = a.astype(np.float32).astype(a.dtype)
-    l = a - h
-    gauss = np.exp(-(h * h)) * np.exp(-(l * (a + h)))
-    return (2.0 / math.sqrt(math.pi)) * a * gauss / t
-
-
-def erfc(x: np.ndarray) -> np.ndarray:
-    """The complementary error function 1 - erf(x) of an array, to ~1e-15 relative.
-
-    Accurate in the tails too (erfc(10) ≈ 2.1e-45 to full precision), where
-    1 - erf(x) would cancel to 0.
-    """
-    a = np.abs(x)
-    out = np.empty_like(a)
-    near = a < _SERIES_LIMIT
-    out[near] = 1.0 - _erf_series(a[near])
-    far = ~near
-    out[far] = _erfc_fraction(a[far])
-    return np.where(x < 0, 2.0 - out, out)
-
-
 # ------------------------------------------------------------------ primitives
 class ReLU(Function):
-    """y = max(x, 0)     δ_x = δ_y ⊙ 1[x > 0]   (0 at x = 0, as PyTorch)"""
+    """y = max(x, 0)     δ_x = δ_y ⊙ 1[y > 0]   (0 at x = 0, as PyTorch; saves y)"""
 
     @staticmethod
     def forward(ctx, x):
-        y = np.maximum(x, 0)
-        ctx.y = y
+        y = np.asarray(np.maximum(x, 0))  # an array even for 0-d x: the saved output is checked
+        ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * (ctx.y > 0)
+        (y,) = ctx.saved_tensors
+        return grad * (y > 0)
 
 
 class LeakyReLU(Function):
@@ -106,12 +58,14 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx, x, negative_slope):
-        ctx.positive, ctx.slope = x > 0, negative_slope
-        return np.where(ctx.positive, x, x * negative_slope)
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * negative_slope)
 
     @staticmethod
     def backward(ctx, grad):
-        return np.where(ctx.positive, grad, grad * ctx.slope)
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, grad, grad * ctx.slope)
 
 
 class PReLU(Function):
@@ -123,23 +77,27 @@ class PReLU(Function):
 
     @staticmethod
     def forward(ctx, x, weight):
-        # The slopes broadcast along dim 1: shape (C, 1, …, 1) for an (N, C, …) input.
-        a = weight.reshape((-1,) + (1,) * (x.ndim - 2)) if x.ndim >= 2 else weight.reshape(())
-        ctx.x, ctx.a, ctx.weight_shape = x, a, weight.shape
-        ctx.negative = x <= 0
-        return np.where(ctx.negative, a * x, x)
+        a = _channel_slopes(weight, x.ndim)
+        ctx.save_for_backward(x, weight)
+        return np.where(x <= 0, a * x, x)
 
     @staticmethod
     def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad
-        x, a, negative = ctx.x, ctx.a, ctx.negative
+        a, negative = _channel_slopes(weight, x.ndim), x <= 0
         grad_x = np.where(negative, grad * a, grad) if need_x else None
         grad_w = None
         if need_w:
             zero = np.zeros((), dtype=grad.dtype)
             grad_a = unbroadcast(np.where(negative, grad * x, zero), a.shape)
-            grad_w = grad_a.reshape(ctx.weight_shape)
+            grad_w = grad_a.reshape(weight.shape)
         return grad_x, grad_w
+
+
+def _channel_slopes(weight: np.ndarray, ndim: int) -> np.ndarray:
+    """The slopes broadcast along dim 1: shape (C, 1, …, 1) for an (N, C, …) input."""
+    return weight.reshape((-1,) + (1,) * (ndim - 2)) if ndim >= 2 else weight.reshape(())
 
 
 class ELU(Function):
@@ -147,12 +105,13 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, x, alpha):
-        ctx.x, ctx.alpha = x, alpha
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.x
+        (x,) = ctx.saved_tensors
         return np.where(x > 0, grad, grad * (ctx.alpha * np.exp(np.minimum(x, 0))))
 
 
@@ -162,12 +121,13 @@ class GELU(Function):
     @staticmethod
     def forward(ctx, x):
         cdf = 0.5 * erfc(x * (-1.0 / math.sqrt(2.0)))
-        ctx.x, ctx.cdf = x, cdf
+        ctx.save_for_backward(x)
+        ctx.cdf = cdf
         return x * cdf
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.x
+        (x,) = ctx.saved_tensors
         pdf = np.exp(-0.5 * (x * x)) * (1.0 / math.sqrt(2.0 * math.pi))
         return grad * (ctx.cdf + x * pdf)
 
@@ -185,45 +145,47 @@ class GELUTanh(Function):
     @staticmethod
     def forward(ctx, x):
         t = np.tanh(_GELU_K * (x + _GELU_C * (x * x * x)))
-        ctx.x, ctx.t = x, t
+        ctx.save_for_backward(x)
+        ctx.t = t
         return 0.5 * x * (1.0 + t)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t = ctx.x, ctx.t
+        (x,), t = ctx.saved_tensors, ctx.t
         inner = _GELU_K * (1.0 + (3.0 * _GELU_C) * (x * x))
         return grad * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner)
 
 
 class Sigmoid(Function):
-    """y = σ(x) = 1 / (1 + e⁻ˣ)     δ_x = δ_y ⊙ y(1 - y)"""
+    """y = σ(x) = 1 / (1 + e⁻ˣ)     δ_x = δ_y ⊙ y(1 - y)   (saves y)"""
 
     @staticmethod
     def forward(ctx, x):
         # With e = e^(-|x|) ≤ 1: σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0,
         # so exp never overflows and small outputs keep their relative precision.
         e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1.0, e) / (1.0 + e)
-        ctx.y = y
+        y = np.asarray(np.where(x >= 0, 1.0, e) / (1.0 + e))
+        ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.y
+        (y,) = ctx.saved_tensors
         return grad * y * (1 - y)
 
 
 class Tanh(Function):
-    """y = tanh x     δ_x = δ_y ⊙ (1 - y²)"""
+    """y = tanh x     δ_x = δ_y ⊙ (1 - y²)   (saves y)"""
 
     @staticmethod
     def forward(ctx, x):
-        ctx.y = np.tanh(x)
-        return ctx.y
+        y = np.asarray(np.tanh(x))
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.y
+        (y,) = ctx.saved_tensors
         return grad * (1 - y * y)
 
 
@@ -236,67 +198,72 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx, x, beta, threshold):
         bx = x * beta
-        linear = bx > threshold
         e = np.exp(np.minimum(bx, threshold))  # at most e^threshold: no overflow
-        ctx.linear, ctx.e = linear, e
-        return np.where(linear, x, np.log1p(e) / beta)
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        return np.where(bx > threshold, x, np.log1p(e) / beta)
 
     @staticmethod
     def backward(ctx, grad):
-        e = ctx.e
-        return np.where(ctx.linear, grad, grad * e / (e + 1.0))
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta
+        e = np.exp(np.minimum(bx, ctx.threshold))
+        return np.where(bx > ctx.threshold, grad, grad * e / (e + 1.0))
 
 
 class Softmax(Function):
     """y = e^(x - m) / Σ e^(x - m) along ``dim``     δ_x = y ⊙ (δ_y - Σ(δ_y ⊙ y))
 
-    The Jacobian is diag(y) - y yᵀ; multiplying by it needs no matrix.
+    The Jacobian is diag(y) - y yᵀ; multiplying by it needs no matrix. Saves y.
     """
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-        e /= np.sum(e, axis=axis, keepdims=True)
-        ctx.y, ctx.axis = e, axis
-        return e
+        y = np.asarray(_numerics.softmax(x, axis))
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.y
+        (y,) = ctx.saved_tensors
         return y * (grad - np.sum(grad * y, axis=ctx.axis, keepdims=True))
 
 
 class LogSoftmax(Function):
-    """y = x - m - ln Σ e^(x - m) along ``dim``     δ_x = δ_y - softmax(x) Σ δ_y  (fused)"""
+    """y = x - m - ln Σ e^(x - m) along ``dim``     δ_x = δ_y - softmax(x) Σ δ_y = δ_y - e^y Σ δ_y
+
+    Fused (one node, saves y); -inf entries of x are masked out (e⁻ᶦⁿᶠ = 0).
+    """
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-        ctx.y, ctx.axis = shifted, axis
-        return shifted
+        y = np.asarray(_numerics.log_softmax(x, axis))
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        return grad - np.exp(ctx.y) * np.sum(grad, axis=ctx.axis, keepdims=True)
+        (y,) = ctx.saved_tensors
+        return grad - np.exp(y) * np.sum(grad, axis=ctx.axis, keepdims=True)
 
 
 # ------------------------------------------------------------------- functions
+# Each derivative is stated once, on the Function that implements it.
 def _dim(x: Tensor, dim: int | None, op: str) -> int:
     if dim is None:
         raise TypeError(f"{op}: dim must be given explicitly (PyTorch deprecated the default)")
-    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
-        raise IndexError(f"{op}: dim {dim} is out of range for shape {x.shape}")
-    return dim % max(x.ndim, 1)
+    return normalize_dim(dim, x.shape, op)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0); derivative 1[x > 0] (0 at x = 0)."""
+    """max(x, 0) elementwise. Derivative: :class:`ReLU`."""
     return ReLU.apply(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """x for x > 0, ``negative_slope``·x otherwise; derivative 1 or ``negative_slope``."""
+    """x for x > 0, ``negative_slope``·x otherwise. Derivative: :class:`LeakyReLU`."""
     return LeakyReLU.apply(input, negative_slope=negative_slope)
 
 
@@ -304,8 +271,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x for x > 0, a·x otherwise, with learnable slopes a along dim 1.
 
     ``weight`` has one element (shared) or C = ``input.shape[1]`` elements (one per
-    channel). δ_x = δ_y ⊙ (1[x > 0] + a 1[x ≤ 0]); δ_a = Σ δ_y ⊙ x ⊙ 1[x ≤ 0] over
-    every position of a's channel.
+    channel). Derivatives (input and slopes): :class:`PReLU`.
     """
     w_shape, x_shape = np.shape(weight), np.shape(input)
     channels = x_shape[1] if len(x_shape) >= 2 else 1
@@ -321,15 +287,13 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x for x > 0, α(eˣ - 1) otherwise; derivative 1 or α eˣ."""
+    """x for x > 0, α(eˣ - 1) otherwise. Derivative: :class:`ELU`."""
     return ELU.apply(input, alpha=alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """x Φ(x); derivative Φ(x) + x φ(x).
-
-    ``approximate='tanh'`` uses ½x(1 + tanh(√(2/π)(x + 0.044715x³))) and its derivative.
-    """
+    """x Φ(x) with Φ the standard normal CDF (derivative: :class:`GELU`), or with
+    ``approximate='tanh'`` ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (:class:`GELUTanh`)."""
     if approximate == "none":
         return GELU.apply(input)
     if approximate == "tanh":
@@ -338,25 +302,27 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    """σ(x) = 1/(1 + e⁻ˣ); derivative σ(x)(1 - σ(x))."""
+    """σ(x) = 1/(1 + e⁻ˣ), without overflow for any x. Derivative: :class:`Sigmoid`."""
     return Sigmoid.apply(input)
 
 
 def tanh(input: Tensor) -> Tensor:
-    """tanh(x); derivative 1 - tanh²(x)."""
+    """tanh(x). Derivative: :class:`Tanh`."""
     return Tanh.apply(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """ln(1 + e^(βx))/β, and x where βx > ``threshold``; derivative σ(βx) (1 where linear)."""
+    """ln(1 + e^(βx))/β, and x itself where βx > ``threshold``. Derivative: :class:`Softplus`."""
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    """e^xᵢ / Σⱼ e^xⱼ along ``dim``; Jacobian diag(y) - y yᵀ."""
+    """e^xᵢ / Σⱼ e^xⱼ along ``dim`` (stable; see :mod:`chainrule.ops._numerics` for -inf
+    and empty input). Derivative: :class:`Softmax`."""
     return Softmax.apply(input, axis=_dim(input, dim, "softmax"))
 
 
 def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    """xᵢ - ln Σⱼ e^xⱼ along ``dim``; δ_x = δ_y - softmax(x) Σ δ_y."""
+    """xᵢ - ln Σⱼ e^xⱼ along ``dim`` (stable; -inf entries stay -inf). Derivative:
+    :class:`LogSoftmax`."""
     return LogSoftmax.apply(input, axis=_dim(input, dim, "log_softmax"))

@@ -1,10 +1,12 @@
-"""Matrix product.
+"""Matrix product and the fused linear layer.
 
 For 2-D operands y = A B gives δ_A = δ_y Bᵀ and δ_B = Aᵀ δ_y. Vectors are
 promoted to matrices (a 1 is prepended to a vector on the left, appended to one
 on the right) and batch dimensions broadcast, exactly as ``numpy.matmul`` and
 ``torch.matmul`` do; the promotion is undone and the batch dimensions summed
-on the way back.
+on the way back. As PyTorch, each op saves an operand only when the other one
+needs a gradient, and refuses operands of different dtypes (it never promotes
+a float32 weight against float64 or integer input).
 """
 
 from __future__ import annotations
@@ -14,46 +16,48 @@ from typing import Any
 import numpy as np
 
 from chainrule.function import Function, unbroadcast
+from chainrule.ops._checks import array, check_same_dtype
 from chainrule.tensor import Tensor
 
 
 class MatMul(Function):
-    """y = A B     δ_A = δ_y Bᵀ,  δ_B = Aᵀ δ_y   (batched, broadcast)"""
+    """y = A B     δ_A = δ_y Bᵀ,  δ_B = Aᵀ δ_y   (batched, broadcast)
+
+    Saves B only if A needs a gradient and A only if B does (as PyTorch).
+    """
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.shapes = (a.shape, b.shape)
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.a, ctx.b
-        need_a, need_b = ctx.needs_input_grad
-        a2 = a[None, :] if a.ndim == 1 else a  # (k,) -> (1, k)
-        b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1)
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        a2 = (1,) + sa if len(sa) == 1 else sa  # (k,) -> (1, k)
+        b2 = sb + (1,) if len(sb) == 1 else sb  # (k,) -> (k, 1)
         g = grad  # restore the dims the promotion removed: (…, m, n)
-        if b.ndim == 1:
+        if len(sb) == 1:
             g = np.expand_dims(g, -1)
-        if a.ndim == 1:
+        if len(sa) == 1:
             g = np.expand_dims(g, -2)
         grad_a = grad_b = None
-        if need_a:
-            grad_a = np.matmul(g, np.swapaxes(b2, -1, -2))
-            grad_a = unbroadcast(grad_a, a2.shape).reshape(a.shape)
-        if need_b:
-            grad_b = np.matmul(np.swapaxes(a2, -1, -2), g)
-            grad_b = unbroadcast(grad_b, b2.shape).reshape(b.shape)
+        if b is not None:  # saved because A needs a gradient
+            grad_a = np.matmul(g, np.swapaxes(b.reshape(b2), -1, -2))
+            grad_a = unbroadcast(grad_a, a2).reshape(sa)
+        if a is not None:  # saved because B needs a gradient
+            grad_b = np.matmul(np.swapaxes(a.reshape(a2), -1, -2), g)
+            grad_b = unbroadcast(grad_b, b2).reshape(sb)
         return grad_a, grad_b
 
 
 def matmul(a: Any, b: Any) -> Tensor:
-    """Matrix product with NumPy/PyTorch broadcasting rules; errors name both shapes.
-
-    y = A B;  δ_A = δ_y Bᵀ,  δ_B = Aᵀ δ_y  (vector promotion undone, batch dims summed).
-    """
-    sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(
-        b.data if isinstance(b, Tensor) else b
-    )
+    """Matrix product with NumPy/PyTorch broadcasting rules; errors name both shapes
+    (and both dtypes, which must agree, as in torch). Derivative: :class:`MatMul`."""
+    sa, sb = np.shape(array(a)), np.shape(array(b))
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got {sa} @ {sb}")
     inner_a = sa[-1]
@@ -64,6 +68,8 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"first) != {inner_b} (the second's {'only' if len(sb) == 1 else 'second-to-last'}"
             f" dim)"
         )
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        check_same_dtype("matmul", ("the first operand", "the second"), (a.data, b.data))
     try:
         return MatMul.apply(a, b)
     except ValueError:
@@ -76,11 +82,13 @@ class Linear(Function):
     """y = x Wᵀ + b     δ_x = δ_y W,  δ_W = δ_yᵀ x,  δ_b = Σ_batch δ_y
 
     Fused: one node instead of matmul + transpose + add, as a course writes it.
+    Saves W only if x needs a gradient and x only if W does (as PyTorch's addmm).
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        ctx.x, ctx.weight = x, weight
+        need_x, need_w = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
         y = np.matmul(x, weight.T)
         if bias is not None:
             y += bias
@@ -88,11 +96,10 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.x, ctx.weight
-        need_x, need_w = ctx.needs_input_grad[:2]
-        grad_x = np.matmul(grad, weight) if need_x else None
+        x, weight = ctx.saved_tensors
+        grad_x = np.matmul(grad, weight) if weight is not None else None
         grad_2d = grad.reshape(-1, grad.shape[-1])
-        grad_w = np.matmul(grad_2d.T, x.reshape(-1, x.shape[-1])) if need_w else None
+        grad_w = np.matmul(grad_2d.T, x.reshape(-1, x.shape[-1])) if x is not None else None
         if len(ctx.needs_input_grad) == 2:
             return grad_x, grad_w
         grad_b = grad_2d.sum(axis=0) if ctx.needs_input_grad[2] else None
@@ -102,7 +109,8 @@ class Linear(Function):
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x Wᵀ + b with ``weight`` of shape (out_features, in_features), as F.linear.
 
-    δ_x = δ_y W,  δ_W = δ_yᵀ x,  δ_b = Σ over the batch of δ_y.
+    Input, weight and bias must share one dtype (torch: "mat1 and mat2 must have
+    the same dtype"); nothing is promoted. Derivatives: :class:`Linear`.
     """
     in_features = weight.shape[-1]
     if input.shape[-1:] != (in_features,) or weight.ndim != 2:
@@ -115,6 +123,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: bias of shape {bias.shape} does not match weight of shape "
             f"{weight.shape} (expected ({weight.shape[0]},))"
         )
+    check_same_dtype("linear", ("input", "weight", "bias"),
+                     (array(input), array(weight), None if bias is None else array(bias)))
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

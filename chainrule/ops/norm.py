@@ -1,4 +1,4 @@
-"""Dropout, batch normalisation and layer normalisation.
+"""Batch normalisation and layer normalisation (dropout is in :mod:`chainrule.ops.dropout`).
 
 Batch-norm and layer-norm are fused ops: one node each, with the backward a
 course derives. With x̂ = (x - μ)/σ, σ = √(var + ε), y = γ x̂ + β and the means
@@ -7,9 +7,11 @@ taken over the axes that were normalised together,
     δ_x = (1/σ) (δ_x̂ - mean(δ_x̂) - x̂ ⊙ mean(δ_x̂ ⊙ x̂)),   δ_x̂ = γ ⊙ δ_y,
     δ_γ = Σ δ_y ⊙ x̂,   δ_β = Σ δ_y   (over the axes γ is shared across).
 
-Conventions are PyTorch's: ``p`` of dropout is the probability to DROP; batch
-norm normalises with the biased batch variance but updates the running
-variance with the unbiased one, ``running = (1 - momentum) running + momentum batch``.
+Conventions are PyTorch's: batch norm normalises with the biased batch variance
+but updates the running variance with the unbiased one, ``running = (1 - momentum)
+running + momentum batch``. Each saves its input and weight (layer norm: and bias)
+as PyTorch does, keeping only the per-channel mean and 1/σ besides; x̂ is rebuilt
+from x in backward, so an in-place change of x or γ before ``backward()`` raises.
 """
 
 from __future__ import annotations
@@ -20,14 +22,11 @@ from typing import Any
 import numpy as np
 
 from chainrule.function import Function
-from chainrule.random import default_generator
+from chainrule.ops._checks import array as _array
+from chainrule.ops._checks import shape_of as _shape
 from chainrule.tensor import Tensor
 
-__all__ = ["dropout", "batch_norm", "layer_norm"]
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return np.shape(x.data if isinstance(x, Tensor) else x)
+__all__ = ["batch_norm", "layer_norm"]
 
 
 def _normalize_backward(grad_xhat, xhat, inv_std, axes):
@@ -37,59 +36,12 @@ def _normalize_backward(grad_xhat, xhat, inv_std, axes):
     return inv_std * (grad_xhat - mean_g - xhat * mean_gx)
 
 
-def _affine_grads(ctx, grad, param_shape, axes):
+def _affine_grads(ctx, grad, xhat, param_shape, axes):
     """δ_γ = Σ δ_y ⊙ x̂ and δ_β = Σ δ_y over ``axes`` (None where not needed)."""
     _, need_w, need_b = ctx.needs_input_grad
-    grad_w = (grad * ctx.xhat).sum(axis=axes).reshape(param_shape) if need_w else None
+    grad_w = (grad * xhat).sum(axis=axes).reshape(param_shape) if need_w else None
     grad_b = grad.sum(axis=axes).reshape(param_shape) if need_b else None
     return grad_w, grad_b
-
-
-# ---------------------------------------------------------------------- dropout
-class Dropout(Function):
-    """y = x ⊙ m / (1 - p),  m ~ Bernoulli(1 - p)     δ_x = δ_y ⊙ m / (1 - p)"""
-
-    @staticmethod
-    def forward(ctx, x, p, generator):
-        keep = generator.random(x.shape) >= p  # P(keep) = 1 - p
-        scaled = np.zeros(x.shape, dtype=x.dtype)
-        if p < 1:
-            scaled[keep] = 1.0 / (1.0 - p)
-        ctx.mask = scaled
-        return x * scaled
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.mask
-
-
-def dropout(
-    input: Tensor,
-    p: float = 0.5,
-    training: bool = True,
-    inplace: bool = False,
-    generator: np.random.Generator | None = None,
-) -> Tensor:
-    """Inverted dropout: zero each element with probability ``p``, scale the rest by 1/(1-p).
-
-    The expectation is unchanged, so evaluation needs no rescaling: with
-    ``training=False`` (or p = 0) the input is returned as it is. The derivative
-    is the same mask: δ_x = δ_y ⊙ m/(1 - p). The mask is drawn from ``generator``
-    (default: :func:`chainrule.random.default_generator`). ``inplace`` is accepted for
-    torch code; the result is a new tensor all the same.
-    """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability p must be between 0 and 1, got {p}")
-    if generator is not None and not isinstance(generator, np.random.Generator):
-        raise TypeError(
-            f"dropout: generator must be a numpy.random.Generator, got "
-            f"{type(generator).__name__}"
-        )
-    if not training or p == 0:
-        return input
-    if generator is None:
-        generator = default_generator()
-    return Dropout.apply(input, p=p, generator=generator)
 
 
 # ------------------------------------------------------------------ batch norm
@@ -118,32 +70,36 @@ class BatchNorm(Function):
             if running_var is not None:
                 running_var *= 1.0 - momentum
                 running_var += (momentum * n / (n - 1)) * var.reshape(-1)
-        else:
-            centred = x - running_mean.reshape(shape)
+        else:  # a copy: the running mean may be updated in place before backward
+            mean = running_mean.reshape(shape).copy()
+            centred = x - mean
             var = running_var.reshape(shape)
-        inv_std = 1.0 / np.sqrt(var + eps)
+        inv_std = 1.0 / np.sqrt(var + eps)  # a new array, per channel
         xhat = centred * inv_std
-        ctx.xhat, ctx.training, ctx.axes = xhat, training, axes
-        ctx.scale = inv_std if weight is None else inv_std * weight.reshape(shape)
-        ctx.param_shape = (x.shape[1],)
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.inv_std = mean, inv_std
+        ctx.training, ctx.axes, ctx.shape = training, axes, shape
         y = xhat if weight is None else xhat * weight.reshape(shape)
         return y if bias is None else y + bias.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        xhat = (x - ctx.mean) * ctx.inv_std
+        scale = ctx.inv_std if weight is None else ctx.inv_std * weight.reshape(ctx.shape)
         grad_x = None
         if ctx.needs_input_grad[0]:
             if ctx.training:
-                grad_x = _normalize_backward(grad, ctx.xhat, ctx.scale, ctx.axes)
+                grad_x = _normalize_backward(grad, xhat, scale, ctx.axes)
             else:
-                grad_x = grad * ctx.scale
-        return (grad_x, *_affine_grads(ctx, grad, ctx.param_shape, ctx.axes))
+                grad_x = grad * scale
+        return (grad_x, *_affine_grads(ctx, grad, xhat, (x.shape[1],), ctx.axes))
 
 
 def _stat_array(stat: Any, name: str, channels: int) -> np.ndarray | None:
     if stat is None:
         return None
-    array = stat.data if isinstance(stat, Tensor) else stat
+    array = _array(stat)
     if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
         raise TypeError(
             f"batch_norm: {name} must be a floating Tensor or numpy array (updated in "
@@ -173,8 +129,7 @@ def batch_norm(
     given, updates ``running_mean``/``running_var`` in place (the ``.data`` of a
     Tensor) with ``r ← (1 - momentum) r + momentum · batch``, using the unbiased batch
     variance, as PyTorch. ``training=False`` normalises with the running statistics.
-    Derivatives: δ_x = (γ/σ)(δ_y - mean(δ_y) - x̂ ⊙ mean(δ_y ⊙ x̂)) in training,
-    (γ/σ) δ_y in evaluation; δ_γ = Σ δ_y ⊙ x̂, δ_β = Σ δ_y.
+    Derivatives: :class:`BatchNorm`.
     """
     shape = _shape(input)
     if len(shape) < 2:
@@ -217,19 +172,22 @@ class LayerNorm(Function):
         var = (centred * centred).mean(axis=norm_axes, keepdims=True)
         inv_std = 1.0 / np.sqrt(var + eps)
         xhat = centred * inv_std
-        ctx.xhat, ctx.inv_std, ctx.weight = xhat, inv_std, weight
+        ctx.save_for_backward(x, weight, bias)  # as torch, which saves the bias too
+        ctx.mean, ctx.inv_std = mean, inv_std
         ctx.norm_axes, ctx.batch_axes = norm_axes, tuple(range(x.ndim - k))
         y = xhat if weight is None else xhat * weight
         return y if bias is None else y + bias
 
     @staticmethod
     def backward(ctx, grad):
+        x, weight, _ = ctx.saved_tensors
+        xhat = (x - ctx.mean) * ctx.inv_std
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_xhat = grad if ctx.weight is None else grad * ctx.weight
-            grad_x = _normalize_backward(grad_xhat, ctx.xhat, ctx.inv_std, ctx.norm_axes)
-        param_shape = ctx.xhat.shape[len(ctx.batch_axes):]
-        return (grad_x, *_affine_grads(ctx, grad, param_shape, ctx.batch_axes))
+            grad_xhat = grad if weight is None else grad * weight
+            grad_x = _normalize_backward(grad_xhat, xhat, ctx.inv_std, ctx.norm_axes)
+        param_shape = x.shape[len(ctx.batch_axes):]
+        return (grad_x, *_affine_grads(ctx, grad, xhat, param_shape, ctx.batch_axes))
 
 
 def layer_norm(
@@ -240,9 +198,7 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims, then scale by γ, shift by β.
-
-    δ_x = (1/σ)(δ_x̂ - mean(δ_x̂) - x̂ ⊙ mean(δ_x̂ ⊙ x̂)) with δ_x̂ = γ ⊙ δ_y;
-    δ_γ = Σ δ_y ⊙ x̂ and δ_β = Σ δ_y over the leading (batch) dims.
+    Derivatives: :class:`LayerNorm`.
     """
     normalized = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
         normalized_shape

@@ -2,7 +2,10 @@
 
 These move numbers without changing them, so each backward moves δ_y back:
 reshape reshapes it, permute applies the inverse permutation, indexing
-scatters it into zeros, concatenation splits it.
+scatters it into zeros, concatenation splits it. None of them saves a value
+for backward. Reshape, permute, expand and basic indexing return views (as
+PyTorch): the result shares its input's memory and version counter, so an
+in-place change of one is seen by the other.
 """
 
 from __future__ import annotations
@@ -13,17 +16,15 @@ from typing import Any
 import numpy as np
 
 from chainrule.function import Function, unbroadcast
+from chainrule.ops._checks import normalize_dim as _axis
+from chainrule.ops._checks import sizes as _sizes
 from chainrule.tensor import Tensor
 
 
-def _sizes(args: Sequence[Any]) -> tuple[int, ...]:
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
-
-
 class Reshape(Function):
-    """y = reshape(x)     δ_x = reshape(δ_y, shape of x)"""
+    """y = reshape(x)     δ_x = reshape(δ_y, shape of x)   (a view when NumPy can make one)"""
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -36,7 +37,9 @@ class Reshape(Function):
 
 
 class Permute(Function):
-    """y = x with axes permuted by p     δ_x = δ_y permuted by p⁻¹"""
+    """y = x with axes permuted by p     δ_x = δ_y permuted by p⁻¹   (a view)"""
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -52,8 +55,11 @@ class GetItem(Function):
     """y = x[index]     δ_x = zeros with δ_y added at ``index``
 
     Repeated integer indices accumulate: an element picked twice gets both
-    gradients.
+    gradients. Basic indexing (ints, slices) gives a view; advanced indexing
+    (integer arrays, masks) a copy.
     """
+
+    is_view = True  # the engine checks that memory is shared before making it a view
 
     @staticmethod
     def forward(ctx, x, index):
@@ -118,7 +124,12 @@ class Pad(Function):
 
 
 class Expand(Function):
-    """y = x broadcast to a larger shape     δ_x = δ_y summed over the broadcast axes"""
+    """y = x broadcast to a larger shape     δ_x = δ_y summed over the broadcast axes
+
+    A read-only view: its elements alias one another.
+    """
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -133,9 +144,7 @@ class Expand(Function):
 # ------------------------------------------------------------------- functions
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """``x.reshape(2, -1)`` or ``x.reshape((2, -1))``; one size may be -1.
-
-    δ_x = δ_y reshaped back to the shape of x.
-    """
+    Derivative: :class:`Reshape`."""
     target = _sizes(shape)
     try:
         return Reshape.apply(x, shape=target)
@@ -146,16 +155,10 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
         ) from None
 
 
-def _axis(dim: int, ndim: int, op: str) -> int:
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{op}: dim {dim} is out of range for {ndim} dimensions")
-    return dim % ndim
-
-
 def permute(x: Tensor, *dims: Any) -> Tensor:
-    """Reorder the dimensions; δ_x = δ_y permuted back by the inverse permutation."""
+    """Reorder the dimensions (a view). Derivative: :class:`Permute`."""
     order = _sizes(dims)
-    axes = tuple(_axis(int(d), x.ndim, "permute") for d in order) if x.ndim else order
+    axes = tuple(_axis(int(d), x.shape, "permute") for d in order) if x.ndim else order
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(
             f"permute: {order} is not a permutation of the {x.ndim} dimensions of shape "
@@ -165,45 +168,44 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    """Swap two dimensions; δ_x = δ_y with the same two swapped back."""
+    """Swap two dimensions (a view). Derivative: :class:`Permute`."""
     order = list(range(x.ndim))
-    a, b = _axis(dim0, x.ndim, "transpose"), _axis(dim1, x.ndim, "transpose")
-    order[a], order[b] = order[b], order[a]
+    a, b = _axis(dim0, x.shape, "transpose"), _axis(dim1, x.shape, "transpose")
+    if order:  # a 0-d tensor accepts dims 0 and -1 and stays as it is
+        order[a], order[b] = order[b], order[a]
     return Permute.apply(x, dims=tuple(order))
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dims ``start_dim..end_dim`` into one; δ_x = δ_y reshaped back."""
+    """Merge dims ``start_dim..end_dim`` into one. Derivative: :class:`Reshape`."""
     if x.ndim == 0:
         return reshape(x, 1)
-    start, end = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
+    start, end = _axis(start_dim, x.shape, "flatten"), _axis(end_dim, x.shape, "flatten")
     shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
     return Reshape.apply(x, shape=shape)
 
 
 def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """Drop dimensions of size 1: all, or those of ``dim`` (an int or a tuple, as torch)
-    that have size 1; δ_x = δ_y reshaped back."""
+    that have size 1. Derivative: :class:`Reshape`."""
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        axes = {_axis(d, x.ndim, "squeeze") for d in dims} if x.ndim else set()
+        axes = {_axis(d, x.shape, "squeeze") for d in dims} if x.ndim else set()
         shape = tuple(n for i, n in enumerate(x.shape) if n != 1 or i not in axes)
     return Reshape.apply(x, shape=shape)
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    """Insert a dimension of size 1 at ``dim``; δ_x = δ_y reshaped back."""
+    """Insert a dimension of size 1 at ``dim``. Derivative: :class:`Reshape`."""
     axis = _axis(dim, x.ndim + 1, "unsqueeze")
     return Reshape.apply(x, shape=x.shape[:axis] + (1,) + x.shape[axis:])
 
 
 def expand(x: Tensor, *sizes: Any) -> Tensor:
     """Broadcast to ``sizes`` without copying; -1 keeps a dimension's size.
-
-    δ_x = δ_y summed over the broadcast axes.
-    """
+    Derivative: :class:`Expand`."""
     target = _sizes(sizes)
     lead = len(target) - x.ndim
     if lead < 0:
@@ -230,8 +232,8 @@ def plain_index(index: Any) -> Any:
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    """``x[index]`` (ints, slices, None, masks, integer arrays); δ_x = δ_y scattered
-    back into zeros, repeated indices accumulating."""
+    """``x[index]`` (ints, slices, None, masks, integer arrays); basic indexing gives a
+    view. Derivative: :class:`GetItem`."""
     index = plain_index(index)
     try:
         return GetItem.apply(x, index=index)
@@ -246,9 +248,11 @@ def _joined(tensors: Sequence[Any], op: str) -> list[Any]:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension (torch.cat); δ_xᵢ = the slice of δ_y xᵢ filled."""
+    """Join tensors along an existing dimension (torch.cat). Derivative: :class:`Concatenate`."""
     xs = _joined(tensors, "cat")
-    axis = _axis(dim, xs[0].ndim, "cat")
+    if xs[0].ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    axis = _axis(dim, xs[0].shape, "cat")
     for i, t in enumerate(xs):
         if t.ndim != xs[0].ndim or any(
             a != b for k, (a, b) in enumerate(zip(t.shape, xs[0].shape)) if k != axis
@@ -261,7 +265,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new dimension (torch.stack); δ_xᵢ = δ_y[…, i, …]."""
+    """Join same-shaped tensors along a new dimension (torch.stack). Derivative: :class:`Stack`."""
     xs = _joined(tensors, "stack")
     for i, t in enumerate(xs):
         if t.shape != xs[0].shape:
@@ -276,8 +280,8 @@ def pad(
 ) -> Tensor:
     """Constant padding with ``value`` (None: 0), as ``torch.nn.functional.pad``.
 
-    ``pad = (left, right, top, bottom, …)`` pads the last dimension first;
-    δ_x = δ_y with the border cut off. Only ``mode='constant'`` is implemented.
+    ``pad = (left, right, top, bottom, …)`` pads the last dimension first. Only
+    ``mode='constant'`` is implemented. Derivative: :class:`Pad`.
     """
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is implemented, got mode={mode!r}")

@@ -9,8 +9,8 @@ steps (momentum buffers, running averages, step counts).
 (frozen parameters and parameters whose ``.grad`` is None are skipped) and
 calls the subclass's ``_update``, which changes ``p.data`` *in place*: a model
 keeps the very arrays it was built with, and the optimizer allocates nothing
-per step beyond a reused work buffer. ``p.grad`` is only ever read: the engine
-may hand the same array to several tensors.
+per step beyond a reused work buffer; each step bumps the parameter's version,
+so a graph that saved the old value refuses to backward through it.
 
 ``state_dict()`` numbers the parameters 0, 1, ... in group order, as torch does::
 
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.function import set_grad_enabled
+from chainrule.function import bump_version, set_grad_enabled
 from chainrule.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -132,14 +132,14 @@ class Optimizer:
 
     # -------------------------------------------------------------------- step
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients: ``p.grad = None`` (or a fresh zero array).
-
-        The old gradient array is never written to: it may be shared.
-        """
+        """Forget the gradients: ``p.grad = None``, or zero it in place (``set_to_none=False``)."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    p.grad = None if set_to_none else np.zeros_like(p.grad)
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad.zero_()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that requires and has a gradient.
@@ -160,7 +160,8 @@ class Optimizer:
                     f"gradient of shape {p.grad.shape}; expected the parameter's shape"
                 )
         for p, group in todo:
-            self._update(p, p.grad, self.state[p], group)
+            self._update(p, p.grad.data, self.state[p], group)
+            bump_version(p)  # an in-place change: a graph that saved p must not use it
         return loss
 
     def _update(

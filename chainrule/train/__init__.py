@@ -4,11 +4,12 @@
 >>> history = fit(model, F.cross_entropy, optimizer, train_loader, val_loader,
 ...               epochs=40, callbacks=[EarlyStopping(patience=5)])   # doctest: +SKIP
 
-``chainrule.train.metrics`` holds the scikit-learn-style metrics; the plots
-(``chainrule.train.plots``, needs matplotlib) are imported on use.
+``chainrule.train.metrics`` is :mod:`chainrule.metrics` (the scikit-learn-style
+metrics, also used outside training); the plots (``chainrule.train.plots``, needs
+matplotlib) are imported on use.
 """
 
-from chainrule.train import metrics
+from chainrule import metrics
 from chainrule.train.callbacks import Callback, EarlyStopping, ModelCheckpoint, PrintLogs
 from chainrule.train.fit import History, evaluate, fit, predict, resume
 

@@ -13,7 +13,7 @@ One epoch of :func:`fit` is::
 
 The epoch's losses are means over samples; its metrics are computed from the
 predictions made during the epoch (training) or after it (validation). Metrics
-are names from :mod:`chainrule.train.metrics` (``"accuracy"``, ``"f1_macro"``) or
+are names from :mod:`chainrule.metrics` (``"accuracy"``, ``"f1_macro"``) or
 callables ``metric(y_true, y_pred)``; classification outputs are logits, so the
 predicted class is ``argmax`` over dim 1 (or ``logit > 0`` for one output).
 """
@@ -30,9 +30,10 @@ from typing import Any
 import numpy as np
 
 from chainrule import io
+from chainrule import metrics as _metrics
+from chainrule.factory import from_numpy
 from chainrule.function import no_grad
 from chainrule.tensor import Tensor
-from chainrule.train import metrics as _metrics
 from chainrule.train.callbacks import Callback, load_callback_states
 
 __all__ = ["History", "fit", "evaluate", "predict", "resume"]
@@ -186,7 +187,7 @@ def predict(model: Any, data: Any, batch_size: int = 256) -> np.ndarray:
     """
     if isinstance(data, (np.ndarray, Tensor)):
         array = _as_numpy(data)
-        batches: Iterable[Any] = (Tensor(array[i : i + batch_size])
+        batches: Iterable[Any] = (from_numpy(array[i : i + batch_size])
                                   for i in range(0, len(array), batch_size))
     else:
         batches = (b[0] if isinstance(b, (tuple, list)) else b for b in data)

@@ -1,0 +1,270 @@
+"""Similarities and distances: cosine similarity, pairwise distance, cdist, and the
+cosine embedding loss, with torch.nn.functional's signatures.
+
+Each derivative is stated on its Function; each op saves its inputs (or, for a
+norm, its output) as PyTorch does, so an in-place change before ``backward()``
+raises.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from chainrule.function import Function, unbroadcast
+from chainrule.ops._checks import (
+    check_float,
+    check_reduction,
+    normalize_dim,
+    numeric_target,
+    to_array,
+)
+from chainrule.ops.loss import _operand, _reduce, _spread
+from chainrule.tensor import Tensor
+
+__all__ = ["cosine_similarity", "pairwise_distance", "cdist", "cosine_embedding_loss"]
+
+
+def _float_pair(op: str, x1: Any, x2: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """The arrays of two floating operands and the shape they broadcast to."""
+    a, b = to_array(x1), to_array(x2)
+    check_float(op, "x1", a)
+    check_float(op, "x2", b)
+    try:
+        return a, b, np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: x1 of shape {a.shape} and x2 of shape {b.shape} cannot be broadcast "
+            f"together"
+        ) from None
+
+
+class CosineSimilarity(Function):
+    """s = Σ_d (a / n̄_a)(b / n̄_b),  n_a = ‖a‖₂ along d,  n̄_a = max(n_a, eps)
+
+    δ_a = δ_s [b / (n̄_a n̄_b) - (Σ_d δ_s b a / (n̄_a² n̄_b)) a / n_a]
+        = δ_s [b / (‖a‖‖b‖) - s a / ‖a‖²]   when neither norm is clamped
+    (δ_b symmetric). As PyTorch, the clamp carries no gradient and a / n_a is 0 at a = 0.
+    Saves x1 if it needs a gradient and x2 if it does (as PyTorch's composite, which
+    records the normalisation of an input only then); norms and unit vectors are new.
+    """
+
+    @staticmethod
+    def forward(ctx, x1, x2, axis, eps):
+        a, b = np.broadcast_arrays(x1, x2)
+        n_a = np.sqrt(np.sum(a * a, axis=axis, keepdims=True))
+        n_b = np.sqrt(np.sum(b * b, axis=axis, keepdims=True))
+        c_a, c_b = np.maximum(n_a, eps), np.maximum(n_b, eps)
+        u, v = a / c_a, b / c_b
+        need_1, need_2 = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_1 else None, b if need_2 else None)
+        ctx.norms = (n_a, n_b, c_a, c_b, u, v)
+        ctx.axis, ctx.shapes = axis, (x1.shape, x2.shape)
+        return np.sum(u * v, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        n_a, n_b, c_a, c_b, u, v = ctx.norms
+        g = np.expand_dims(grad, ctx.axis)
+        need_1, need_2 = ctx.needs_input_grad
+        grads = []
+        for need, x, n, c, other, shape in (
+            (need_1, a, n_a, c_a, v, ctx.shapes[0]),
+            (need_2, b, n_b, c_b, u, ctx.shapes[1]),
+        ):
+            if not need:
+                grads.append(None)
+                continue
+            d_unit = g * other  # δ of x / n̄
+            with np.errstate(divide="ignore", invalid="ignore"):
+                along = np.where(n > 0, np.sum(d_unit * x, axis=ctx.axis, keepdims=True)
+                                 / (c * c * n), 0)
+            grads.append(unbroadcast(d_unit / c - along * x, shape))
+        return tuple(grads)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Cosine of the angle between x1 and x2 along ``dim`` (they broadcast, as torch):
+    s = Σ (x1/max(‖x1‖, eps)) (x2/max(‖x2‖, eps)) (torch ≥ 2's formula: each vector
+    is normalised first). Derivatives: :class:`CosineSimilarity`.
+    """
+    op = "cosine_similarity"
+    a, b, shape = _float_pair(op, x1, x2)
+    axis = normalize_dim(dim, shape, op)
+    return CosineSimilarity.apply(_operand(x1, a), _operand(x2, b), axis=axis, eps=eps)
+
+
+class CosineEmbeddingLoss(Function):
+    """cos = Σ ab / √((Σa² + 10⁻¹²)(Σb² + 10⁻¹²))   (PyTorch's ε inside the norms)
+
+    ℓ = 1 - cos for y = 1,  max(0, cos - margin) for y = -1,  0 otherwise
+    δ_cos = -δ_ℓ (y = 1),  δ_ℓ 1[cos ≥ margin] (y = -1)
+    δ_a = δ_cos [b / √(m_a m_b) - cos a / m_a],  m_a = Σa² + 10⁻¹²   (δ_b symmetric)
+
+    Saves both inputs; the norms and cosines are new arrays.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b, y, margin, reduction):  # y: the ±1 labels, a constant
+        axis = a.ndim - 1
+        m_a = np.sum(a * a, axis=axis) + 1e-12
+        m_b = np.sum(b * b, axis=axis) + 1e-12
+        root = np.sqrt(m_a * m_b)
+        cos = np.sum(a * b, axis=axis) / root
+        pos, neg = y == 1, y == -1
+        loss = np.where(pos, 1 - cos, 0) + np.where(neg, np.maximum(cos - margin, 0), 0)
+        ctx.save_for_backward(a, b)
+        ctx.norms = (m_a, m_b, root, cos)
+        ctx.slope = (neg & (cos - margin >= 0)).astype(a.dtype) - pos.astype(a.dtype)
+        ctx.reduction, ctx.axis = reduction, axis
+        return _reduce(loss, reduction, loss.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        m_a, m_b, root, cos = ctx.norms
+        d_cos = _spread(grad, ctx.reduction, cos.size, cos.shape) * ctx.slope
+        d_cos, root, cos = (np.expand_dims(v, ctx.axis) for v in (d_cos, root, cos))
+        m_a, m_b = np.expand_dims(m_a, ctx.axis), np.expand_dims(m_b, ctx.axis)
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = d_cos * (b / root - cos * a / m_a) if need_a else None
+        grad_b = d_cos * (a / root - cos * b / m_b) if need_b else None
+        return grad_a, grad_b
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          reduction: str = "mean") -> Tensor:
+    """Pull pairs with y = 1 together (ℓ = 1 - cos), push y = -1 apart (max(0, cos - margin)).
+
+    Inputs are (N, D) with target (N,), or (D,) with a 0-d target.
+    Derivatives: :class:`CosineEmbeddingLoss`.
+    """
+    op = "cosine_embedding_loss"
+    check_reduction(op, reduction)
+    a, b, y = to_array(input1), to_array(input2), numeric_target(op, target)
+    check_float(op, "input1", a)
+    check_float(op, "input2", b)
+    if a.shape != b.shape or a.ndim not in (1, 2):
+        raise ValueError(
+            f"{op}: input1 and input2 must both have shape (N, D) or (D,), got {a.shape} "
+            f"and {b.shape}"
+        )
+    if y.shape != a.shape[:-1]:
+        raise ValueError(
+            f"{op}: target must have shape {a.shape[:-1]} for inputs of shape {a.shape}, "
+            f"got {y.shape}"
+        )
+    return CosineEmbeddingLoss.apply(_operand(input1, a), _operand(input2, b), y=y, margin=margin,
+                                     reduction=reduction)
+
+
+class PairwiseDistance(Function):
+    """d = x1 - x2 + eps,  y = ‖d‖_p along the last axis
+
+    δ_x1 = δ_y sign(d) |d|^(p-1) / y^(p-1)   (p = 2: δ_y d / y; 0 where y = 0),  δ_x2 = -δ_x1
+    p = ∞: δ_y sign(d) shared among the entries with |d| = y;  p = 0 (a count): 0.
+
+    Saves y (as PyTorch's norm); d is a new array.
+    """
+
+    @staticmethod
+    def forward(ctx, x1, x2, p, eps, keepdim):
+        out = _p_distance(ctx, x1, x2, p, eps, keepdim)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = ctx.saved_tensors[0]
+        d, abs_d, p = ctx.d, ctx.abs_d, ctx.p
+        y = y.reshape(d.shape[:-1] + (1,))
+        g = grad if grad.ndim == d.ndim else grad[..., None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == math.inf:
+                ties = abs_d == y
+                local = np.sign(d) * ties / np.sum(ties, axis=-1, keepdims=True)
+            elif p == 0:
+                local = np.zeros_like(d)
+            else:
+                powered = np.where(abs_d > 0, np.sign(d) * abs_d ** (p - 1), 0)
+                local = np.where(y > 0, powered / y ** (p - 1), 0)
+        grad_d = g * local
+        need_1, need_2 = ctx.needs_input_grad
+        return (unbroadcast(grad_d, ctx.shapes[0]) if need_1 else None,
+                unbroadcast(-grad_d, ctx.shapes[1]) if need_2 else None)
+
+
+def _p_distance(ctx: Function, x1: np.ndarray, x2: np.ndarray, p: float, eps: float,
+                keepdim: bool) -> np.ndarray:
+    """‖x1 - x2 + eps‖_p along the last axis; keeps d and |d| on ``ctx``."""
+    d = x1 - x2 + eps
+    abs_d = np.abs(d)
+    if p == math.inf:
+        y = np.max(abs_d, axis=-1, keepdims=True)
+    elif p == 0:
+        y = np.sum(d != 0, axis=-1, keepdims=True).astype(d.dtype)
+    else:
+        y = np.sum(abs_d**p, axis=-1, keepdims=True) ** (1 / p)
+    ctx.d, ctx.abs_d, ctx.p = d, abs_d, p
+    ctx.shapes = (x1.shape, x2.shape)
+    return np.asarray(y if keepdim else y[..., 0])
+
+
+class CDist(PairwiseDistance):
+    """y_ij = ‖d_ij‖_p,  d_ij = x1_i - x2_j   (x1 as (…, P, 1, M), x2 as (…, 1, R, M))
+
+    δ_x1_i = Σ_j δ_y_ij sign(d_ij) |d_ij|^(p-1) / y_ij^(p-1),  δ_x2_j = -Σ_i (the same)
+    — :class:`PairwiseDistance`'s with eps = 0, the sums done by the broadcast views.
+    Saves x1, x2 and y, as ``torch.cdist``.
+    """
+
+    @staticmethod
+    def forward(ctx, x1, x2, p):
+        out = _p_distance(ctx, x1, x2, p, 0.0, False)
+        ctx.save_for_backward(out, x1, x2)
+        return out
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """‖x1 - x2 + eps‖_p along the last dimension (x1 and x2 broadcast).
+    Derivatives: :class:`PairwiseDistance`."""
+    op = "pairwise_distance"
+    if p < 0:
+        raise ValueError(f"{op}: p must be non-negative, got {p}")
+    a, b, shape = _float_pair(op, x1, x2)
+    if not shape:
+        raise ValueError(f"{op}: x1 and x2 must have at least one dimension, got 0-d tensors")
+    return PairwiseDistance.apply(_operand(x1, a), _operand(x2, b), p=float(p), eps=eps,
+                                  keepdim=keepdim)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distance between each row of x1 (…, P, M) and each row of x2 (…, R, M),
+    as ``torch.cdist``: an (…, P, R) tensor. Derivatives: :class:`CDist`, through the
+    two views x1[…, :, None, :] and x2[…, None, :, :]."""
+    op = "cdist"
+    if p < 0:
+        raise ValueError(f"{op}: p must be non-negative, got {p}")
+    a, b = to_array(x1), to_array(x2)
+    check_float(op, "x1", a)
+    check_float(op, "x2", b)
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
+        raise ValueError(
+            f"{op}: x1 and x2 must be (..., P, M) and (..., R, M) with the same M, got "
+            f"shapes {a.shape} and {b.shape}"
+        )
+    rows = _operand(x1, a)
+    cols = _operand(x2, b)
+    rows = rows.unsqueeze(-2) if isinstance(rows, Tensor) else rows[..., :, None, :]
+    cols = cols.unsqueeze(-3) if isinstance(cols, Tensor) else cols[..., None, :, :]
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"{op}: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast"
+        ) from None
+    return CDist.apply(rows, cols, p=float(p))
