@@ -136,32 +136,38 @@ class Function:
         """Run forward on the inputs' arrays and, if needed, record the node."""
         ctx = cls.__new__(cls)
         arrays = []
+        needs = []
+        any_needs = False
         for x in inputs:
             if isinstance(x, Tensor):
                 if x._base is not None:
                     refresh_view(x)
                 arrays.append(x.data)
+                needs.append(x.requires_grad)
+                any_needs = any_needs or x.requires_grad
             else:
                 arrays.append(x)
-        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        record = _grad_enabled and True in needs
-        ctx.needs_input_grad = needs
+                needs.append(False)
+        ctx.needs_input_grad = needs = tuple(needs)
+        record = any_needs and _grad_enabled
         if profiler.active is not None:
             with profiler.active.timing(cls.__name__, "forward"):
                 out = cls.forward(ctx, *arrays, **kwargs)
         else:
             out = cls.forward(ctx, *arrays, **kwargs)
-        result = Tensor._make(out, record, ctx if record else None)
+        if not record:
+            result = Tensor._make(out, False, None)
+            if cls.is_view:
+                make_view(result, inputs[0], (cls, inputs[1:], kwargs))
+            return result
+        result = Tensor._make(out, True, ctx)
         if cls.is_view:
             make_view(result, inputs[0], (cls, inputs[1:], kwargs))
-        if record:
-            ctx.inputs = inputs
-            ctx.parents = tuple(
-                (x._ctx or x) if need else None for x, need in zip(inputs, needs)
-            )
-            saved = ctx.__dict__.get("_saved")
-            if saved:
-                ctx._saved_versions = _versions(saved, inputs, arrays, result)
+        ctx.inputs = inputs
+        ctx.parents = tuple([(x._ctx or x) if need else None for x, need in zip(inputs, needs)])
+        saved = ctx.__dict__.get("_saved")
+        if saved:
+            ctx._saved_versions = _versions(saved, inputs, arrays, result)
         return result
 
     def __repr__(self) -> str:
@@ -289,24 +295,34 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
         upstream = grads.pop(node, None)
         inputs = node.inputs
         if upstream is None:  # no path sent a gradient: its inputs get none either
-            input_grads: tuple[Any, ...] = (None,) * len(inputs)
+            input_grads: Any = (None,) * len(inputs)
+        elif timer is None:
+            input_grads = node.backward(node, upstream)
         else:
-            input_grads = _call_backward(node, upstream, timer)
+            with timer.timing(type(node).__name__, "backward"):
+                input_grads = node.backward(node, upstream)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        if len(input_grads) != len(inputs):
+            raise RuntimeError(
+                f"{type(node).__name__}.backward returned {len(input_grads)} gradients "
+                f"for {len(inputs)} inputs"
+            )
         for x, g, parent in zip(inputs, input_grads, node.parents):
             if parent is None:
                 continue
-            if isinstance(parent, Tensor):  # a leaf that requires grad
-                if g is not None:
+            if g is not None:
+                if g.shape != x.data.shape or g.dtype != x.data.dtype:
                     g = _checked(node, x, g)
-                    key = _owner(g)
+                base = g.base
+                key = id(g) if base is None else id(base)  # the memory g lives in
+                if isinstance(parent, Tensor):  # a leaf that requires grad: it keeps g
                     if key in handed_out or not g.flags.writeable:
                         g = g.copy()
                     else:
                         handed_out.add(key)
                     _accumulate_leaf(parent, g)
-                continue
-            if g is not None:
-                g = _checked(node, x, g)
+                    continue
                 if parent in grads:
                     if parent in owned:
                         grads[parent] += g
@@ -315,7 +331,9 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
                         owned.add(parent)
                 else:
                     grads[parent] = g
-                    handed_out.add(_owner(g))
+                    handed_out.add(key)
+            elif isinstance(parent, Tensor):
+                continue
             pending[parent] -= 1
             if pending[parent] == 0:
                 ready.append(parent)
@@ -330,24 +348,9 @@ def _owner(array: np.ndarray) -> int:
     return id(array) if base is None else id(base)
 
 
-def _call_backward(node: Function, upstream: np.ndarray, timer: Any) -> tuple[Any, ...]:
-    if timer is not None:
-        with timer.timing(type(node).__name__, "backward"):
-            input_grads = node.backward(node, upstream)
-    else:
-        input_grads = node.backward(node, upstream)
-    if not isinstance(input_grads, tuple):
-        input_grads = (input_grads,)
-    if len(input_grads) != len(node.inputs):
-        raise RuntimeError(
-            f"{type(node).__name__}.backward returned {len(input_grads)} gradients "
-            f"for {len(node.inputs)} inputs"
-        )
-    return input_grads
-
-
 def _checked(node: Function, x: Tensor, g: np.ndarray) -> np.ndarray:
-    """Assert the gradient's shape (a wrong backward is caught at its op); match dtype."""
+    """A gradient whose shape or dtype is not its input's: a wrong shape is a wrong
+    backward, caught at its op; a dtype is matched."""
     if g.shape != x.data.shape:
         raise RuntimeError(
             f"{type(node).__name__}.backward returned a gradient of shape "

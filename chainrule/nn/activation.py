@@ -15,7 +15,7 @@ import numpy as np
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module, _cpu_only, _float_dtype
 from chainrule.nn.parameter import Parameter
-from chainrule.ops._checks import layer_errors
+from chainrule.ops._checks import LAYER_ERRORS, named_by
 from chainrule.tensor import DEFAULT_FLOAT, Tensor
 
 
@@ -68,8 +68,10 @@ class PReLU(Module):
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 
     def forward(self, input: Tensor) -> Tensor:
-        with layer_errors(self):  # F.prelu checks the slopes against the channels
+        try:  # F.prelu checks the slopes against the channels
             return F.prelu(input, self.weight)
+        except LAYER_ERRORS as error:
+            raise named_by(self, error) from None
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
@@ -97,8 +99,10 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:
-        with layer_errors(self):  # F.gelu checks ``approximate``
+        try:  # F.gelu checks ``approximate``
             return F.gelu(input, approximate=self.approximate)
+        except LAYER_ERRORS as error:
+            raise named_by(self, error) from None
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"

@@ -11,7 +11,7 @@ from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module, _cpu_only, _float_dtype
 from chainrule.nn.parameter import Parameter
-from chainrule.ops._checks import layer_errors
+from chainrule.ops._checks import LAYER_ERRORS, named_by
 from chainrule.tensor import DEFAULT_FLOAT, Tensor
 
 
@@ -52,8 +52,10 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        with layer_errors(self):  # F.linear checks shapes and dtypes
+        try:  # F.linear checks shapes and dtypes
             return F.linear(input, self.weight, self.bias)
+        except LAYER_ERRORS as error:
+            raise named_by(self, error) from None
 
     def extra_repr(self) -> str:
         return (

@@ -14,7 +14,7 @@ from typing import Any
 
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
-from chainrule.ops._checks import layer_errors
+from chainrule.ops._checks import LAYER_ERRORS, named_by
 from chainrule.tensor import Tensor
 
 
@@ -24,8 +24,10 @@ class _Loss(Module):
         self.reduction = reduction
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with layer_errors(self):  # the functional's error, prefixed with this loss
+        try:  # the functional's error, prefixed with this loss
             return super().__call__(*args, **kwargs)
+        except LAYER_ERRORS as error:
+            raise named_by(self, error) from None
 
 
 class _WeightedLoss(_Loss):

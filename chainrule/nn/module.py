@@ -99,6 +99,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         output = self.forward(*args, **kwargs)
+        if not self._forward_hooks:
+            return output
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:

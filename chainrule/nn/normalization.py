@@ -10,7 +10,7 @@ from chainrule.factory import from_numpy
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module, _cpu_only, _float_dtype
 from chainrule.nn.parameter import Parameter
-from chainrule.ops._checks import layer_errors
+from chainrule.ops._checks import LAYER_ERRORS, named_by
 from chainrule.tensor import DEFAULT_FLOAT, Tensor
 
 
@@ -137,8 +137,10 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input: Tensor) -> Tensor:
-        with layer_errors(self):  # F.layer_norm checks the input's last dimensions
+        try:  # F.layer_norm checks the input's last dimensions
             return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        except LAYER_ERRORS as error:
+            raise named_by(self, error) from None
 
     def extra_repr(self) -> str:
         return (

@@ -13,13 +13,12 @@
   the op.
 
 Modules of ``chainrule.nn`` call the functional, which checks; they do not
-check again (see :func:`layer_errors` for how their errors name the layer).
+check again (see :func:`named_by` for how their errors name the layer).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -105,7 +104,7 @@ def check_reduction(op: str, reduction: Any, allowed: tuple[str, ...] = REDUCTIO
 
 def check_float(op: str, name: str, x: np.ndarray) -> None:
     """``x`` holds floating-point numbers."""
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":
         raise TypeError(f"{op}: {name} must be a floating-point tensor, got dtype {x.dtype}")
 
 
@@ -122,7 +121,7 @@ def check_same_dtype(op: str, names: Sequence[str], arrays: Sequence[Any]) -> No
     """All ``arrays`` (None entries skipped) have one dtype, as torch's matmul demands:
     it does not promote a float32 weight against float64 or integer input."""
     given = [(n, a.dtype) for n, a in zip(names, arrays) if a is not None]
-    if len({d for _, d in given}) > 1:
+    if any(d != given[0][1] for _, d in given):
         listed = ", ".join(f"{n} has dtype {d}" for n, d in given)
         raise TypeError(
             f"{op}: expected the same dtype for all operands, but {listed}; convert the "
@@ -145,11 +144,17 @@ def check_probability(op: str, p: float) -> None:
         raise ValueError(f"{op}: probability p must be between 0 and 1, got {p}")
 
 
-@contextlib.contextmanager
-def layer_errors(layer: Any) -> Iterator[None]:
-    """Prefix an error raised by a functional with the layer that called it, so a
-    module checks nothing itself yet its errors still name it."""
-    try:
-        yield
-    except (ValueError, TypeError, IndexError) as error:
-        raise type(error)(f"{layer!r}: {error}") from None
+#: the errors a functional raises for bad input, which a module prefixes with its name
+LAYER_ERRORS = (ValueError, TypeError, IndexError)
+
+
+def named_by(layer: Any, error: Exception) -> Exception:
+    """``error`` with the layer that called the functional in front, so a module checks
+    nothing itself yet its errors still name it::
+
+        try:
+            return F.linear(input, self.weight, self.bias)
+        except LAYER_ERRORS as error:
+            raise named_by(self, error) from None
+    """
+    return type(error)(f"{layer!r}: {error}")

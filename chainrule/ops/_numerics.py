@@ -40,6 +40,12 @@ def logsumexp(x: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """ln softmax(z) along ``axis`` = z - logsumexp(z)."""
+    if z.size:
+        m = z.max(axis=axis, keepdims=True)
+        if np.isfinite(m).all():  # the common case: no infinity to treat, no warning
+            shifted = z - m
+            shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+            return shifted
     with np.errstate(divide="ignore", invalid="ignore"):  # ±inf - ±inf is NaN, as torch
         shifted = z - _shift(z, axis, keep_inf=True)
         shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
@@ -48,6 +54,12 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """e^z / Σ e^z along ``axis``, with the maximum subtracted first."""
+    if z.size:
+        m = z.max(axis=axis, keepdims=True)
+        if np.isfinite(m).all():
+            e = np.exp(z - m)
+            e /= e.sum(axis=axis, keepdims=True)
+            return e
     with np.errstate(invalid="ignore"):  # ±inf - ±inf is NaN, as torch
         e = np.exp(z - _shift(z, axis, keep_inf=True))
         e /= np.sum(e, axis=axis, keepdims=True)

@@ -339,9 +339,10 @@ def _class_axis(op: str, x: np.ndarray) -> int:
     return 0 if x.ndim == 1 else 1
 
 
-def _check_class_target(op: str, x: np.ndarray, t: np.ndarray, ignore_index: int) -> None:
-    """Class-index target: integer dtype, shape (N, d1, ...), every label in [0, C)."""
-    if not np.issubdtype(t.dtype, np.integer):
+def _check_class_target(op: str, x: np.ndarray, t: np.ndarray, ignore_index: int) -> bool:
+    """Class-index target: integer dtype, shape (N, d1, ...), every label in [0, C) or
+    ``ignore_index``. Returns True when every label is a class (none is ignored)."""
+    if t.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: class-index target must be an integer tensor, got dtype {t.dtype} "
             f"(shape {t.shape}) for input of shape {x.shape}"
@@ -354,7 +355,7 @@ def _check_class_target(op: str, x: np.ndarray, t: np.ndarray, ignore_index: int
         )
     n_classes = x.shape[_class_axis(op, x)]
     if t.size == 0 or (t.min() >= 0 and t.max() < n_classes):
-        return
+        return not 0 <= ignore_index < n_classes or not np.any(t == ignore_index)
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if np.any(bad):
         where = np.argwhere(bad)[0]
@@ -363,6 +364,7 @@ def _check_class_target(op: str, x: np.ndarray, t: np.ndarray, ignore_index: int
             f"{op}: target {int(t[tuple(where)])} at position {position} is out of range "
             f"for {n_classes} classes"
         )
+    return False
 
 
 def _class_scatter(t: np.ndarray, values: np.ndarray, n_classes: int) -> np.ndarray:
@@ -387,16 +389,26 @@ class CrossEntropy(Function):
     picks ln softmax(z)_y, so it stays finite unless y itself (or label smoothing)
     lands on a masked class; with probabilities 0 · (-inf) is NaN, as in PyTorch.
     δ_z stays finite either way. Saves the target y (as PyTorch) and builds q from
-    it again in backward; ln softmax(z) is a new array.
+    it again in backward; ln softmax(z) is a new array. ``plain`` (2-D z, class
+    indices, none ignored, no weight, no smoothing) takes the short road of the
+    same formulas: ℓ = -ln softmax(z)_y,  δ_z = δ_ℓ ⊙ (softmax(z) - onehot(y)).
     """
 
     @staticmethod
-    def forward(ctx, z, t, weight, ignore_index, reduction, label_smoothing, probabilities):
+    def forward(ctx, z, t, weight, ignore_index, reduction, label_smoothing, probabilities,
+                plain):
         n_classes = z.shape[-1]
         log_p = _numerics.log_softmax(z)
         ctx.save_for_backward(t)
-        ctx.log_p, ctx.weight, ctx.eps, ctx.ignore_index = log_p, weight, label_smoothing, \
-            ignore_index
+        ctx.log_p, ctx.reduction, ctx.plain = log_p, reduction, plain
+        if plain:
+            loss = -log_p[np.arange(len(t)), t]
+            ctx.denominator = len(t)
+            if reduction == "none":
+                return loss
+            total = loss.sum()
+            return total if reduction == "sum" else np.asarray(total / len(t), dtype=loss.dtype)
+        ctx.weight, ctx.eps, ctx.ignore_index = weight, label_smoothing, ignore_index
         if probabilities:
             ctx.probabilities = True
             q = _target_distribution(ctx, t, log_p.dtype, n_classes)
@@ -415,13 +427,21 @@ class CrossEntropy(Function):
                     loss -= np.sum(smooth * log_p, axis=-1)
             loss = np.where(valid, loss, 0).astype(log_p.dtype, copy=False)
             denominator = np.sum(w_y)
-        ctx.reduction, ctx.denominator = reduction, denominator
+        ctx.denominator = denominator
         return _reduce(loss, reduction, denominator)
 
     @staticmethod
     def backward(ctx, grad):
         (t,) = ctx.saved_tensors
         log_p = ctx.log_p
+        if ctx.plain:
+            grad_z = np.exp(log_p)
+            grad_z[np.arange(len(t)), t] -= 1
+            if ctx.reduction == "none":
+                grad_z *= grad[:, None]
+            else:
+                grad_z *= grad / ctx.denominator if ctx.reduction == "mean" else grad
+            return grad_z, None
         q = _target_distribution(ctx, t, log_p.dtype, log_p.shape[-1])
         g = _spread(grad, ctx.reduction, ctx.denominator, log_p.shape[:-1])[..., None]
         if not ctx.probabilities:  # an ignored target sends nothing, even if D = 0 (torch)
@@ -494,7 +514,8 @@ def cross_entropy(
     axis = _class_axis(op, x)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    probabilities = np.issubdtype(t.dtype, np.floating)
+    probabilities = t.dtype.kind == "f"
+    every_target_counts = False
     if probabilities:
         if t.shape != x.shape:
             raise ValueError(
@@ -504,15 +525,17 @@ def cross_entropy(
         if ignore_index != -100:
             raise ValueError(f"{op}: ignore_index is not supported for probability targets")
     else:
-        _check_class_target(op, x, t, ignore_index)
+        every_target_counts = _check_class_target(op, x, t, ignore_index)
     w = _class_weight(op, weight, x.shape[axis], x.dtype)
+    plain = (not probabilities and every_target_counts and w is None
+             and not label_smoothing and x.ndim == 2)
     input, target = _operand(input, x), _operand(target, t)
     z = input if x.ndim <= 2 else ClassesLast.apply(input, axis=axis)
     if probabilities and x.ndim > 2:
         target = ClassesLast.apply(target, axis=axis)
     return CrossEntropy.apply(
         z, target, weight=w, ignore_index=ignore_index, reduction=reduction,
-        label_smoothing=float(label_smoothing), probabilities=probabilities,
+        label_smoothing=float(label_smoothing), probabilities=probabilities, plain=plain,
     )
 
 

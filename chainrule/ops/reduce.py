@@ -25,17 +25,24 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _spread(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``values`` (kept dims of size 1) repeated over ``shape``, in a new array."""
+    out = np.empty(shape, dtype=values.dtype)
+    out[...] = values
+    return out
+
+
 class Sum(Function):
     """y = Σ_axes x     δ_x = δ_y broadcast back over the summed axes"""
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.kept = x.shape, _kept_shape(x.shape, axes)
-        return np.sum(x, axis=axes, keepdims=keepdim)
+        return np.asarray(x.sum(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
-        return np.broadcast_to(grad.reshape(ctx.kept), ctx.shape)
+        return _spread(grad.reshape(ctx.kept), ctx.shape)
 
 
 class Mean(Function):
@@ -45,11 +52,11 @@ class Mean(Function):
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.kept = x.shape, _kept_shape(x.shape, axes)
         ctx.count = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-        return np.mean(x, axis=axes, keepdims=keepdim)
+        return np.asarray(x.mean(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
-        return np.broadcast_to(grad.reshape(ctx.kept) / ctx.count, ctx.shape)
+        return _spread(grad.reshape(ctx.kept) / ctx.count, ctx.shape)
 
 
 def _variance(ctx: Function, x: np.ndarray, axes: tuple[int, ...], correction: int,

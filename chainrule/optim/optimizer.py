@@ -151,16 +151,22 @@ class Optimizer:
         if closure is not None:
             with set_grad_enabled(True):
                 loss = closure()
-        todo = [(p, group) for group in self.param_groups for p in group["params"]
-                if p.requires_grad and p.grad is not None]
-        for p, _ in todo:  # check everything before changing anything
-            if p.grad.shape != p.data.shape:
-                raise ValueError(
-                    f"{type(self).__name__}.step: a parameter of shape {p.data.shape} has a "
-                    f"gradient of shape {p.grad.shape}; expected the parameter's shape"
-                )
-        for p, group in todo:
-            self._update(p, p.grad.data, self.state[p], group)
+        todo = []
+        for group in self.param_groups:  # check everything before changing anything
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None or not p.requires_grad:
+                    continue
+                if grad.data.shape != p.data.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.step: a parameter of shape {p.data.shape} "
+                        f"has a gradient of shape {grad.data.shape}; expected the parameter's "
+                        f"shape"
+                    )
+                todo.append((p, grad.data, group))
+        state = self.state
+        for p, grad, group in todo:
+            self._update(p, grad, state[p], group)
             bump_version(p)  # an in-place change: a graph that saved p must not use it
         return loss
 
