@@ -317,7 +317,7 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
                 base = g.base
                 key = id(g) if base is None else id(base)  # the memory g lives in
                 if isinstance(parent, Tensor):  # a leaf that requires grad: it keeps g
-                    if key in handed_out or not g.flags.writeable:
+                    if key in handed_out or (base is not None and not g.flags.writeable):
                         g = g.copy()
                     else:
                         handed_out.add(key)

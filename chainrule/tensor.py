@@ -251,8 +251,6 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
-        from chainrule.function import version_counter
-
         t = Tensor._make(self.data, False, None)
         t._vc = version_counter(self)
         return t
@@ -299,8 +297,6 @@ class Tensor:
 
         Every leaf that requires a gradient gets ``leaf.grad += ∂self/∂leaf ᵀ δ``.
         """
-        from chainrule.function import run_backward
-
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input of the "
@@ -312,7 +308,7 @@ class Tensor:
                     f"backward() without a gradient needs a scalar output, got shape "
                     f"{self.data.shape}; pass grad= of that shape (e.g. out.sum().backward())"
                 )
-            upstream = np.ones_like(self.data)
+            upstream = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
         else:
             # straight to this tensor's dtype: a Python list must not pass through float32
             upstream = np.array(_operand(grad), dtype=self.data.dtype, copy=True)
@@ -370,7 +366,7 @@ class Tensor:
         result = getattr(ufunc, method)(*plain, **kwargs)
         floating = any(np.issubdtype(np.asarray(r).dtype, np.floating)
                        for r in (result if isinstance(result, tuple) else (result,)))
-        if floating and _grad_enabled() and any(
+        if floating and is_grad_enabled() and any(
             isinstance(a, Tensor) and a.requires_grad for a in args
         ):
             raise TypeError(
@@ -766,12 +762,6 @@ def _no_out(out: Any, op: str) -> None:
         raise TypeError(f"{op}: out= is not supported; use the returned tensor")
 
 
-def _grad_enabled() -> bool:
-    from chainrule.function import is_grad_enabled
-
-    return is_grad_enabled()
-
-
 def _dims(t: Tensor, dim: Any, axis: Any, op: str) -> Any:
     dim = _dim(dim, axis)
     return None if dim is None else normalize_dims(dim, t.shape, op)
@@ -796,6 +786,7 @@ def _operand(other: Any) -> Any:
 
 # The ops modules import Tensor from here; the methods above reach them through
 # these module names, bound once everything is defined (the cycle is deliberate).
+from chainrule.function import is_grad_enabled, run_backward, version_counter  # noqa: E402
 from chainrule.ops import (  # noqa: E402
     activation,
     elementwise,

@@ -21,48 +21,39 @@ from typing import Any
 import numpy as np
 
 
-def _shift(x: np.ndarray, axis: Any, keep_inf: bool) -> np.ndarray:
-    """The maximum along ``axis`` (keepdims), replaced by 0 where it is -inf (a row of
-    -inf, or an empty row, then stays -inf after the shift instead of NaN) and, unless
-    ``keep_inf``, where it is +inf."""
+def _finite_max(x: np.ndarray, axis: Any) -> np.ndarray:
+    """The maximum along ``axis`` (keepdims), replaced by 0 where it is ±inf or the axis
+    is empty, so that subtracting it never makes ∞ - ∞."""
     m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    bad = m == -np.inf if keep_inf else ~np.isfinite(m)
-    return np.where(bad, 0, m).astype(x.dtype, copy=False)
+    return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
 
 
 def logsumexp(x: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
     """ln Σ e^x along ``axis`` = m + ln Σ e^(x - m) with m the (finite) maximum."""
-    m = _shift(x, axis, keep_inf=False)
+    m = _finite_max(x, axis)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
     return y if keepdims else np.squeeze(y, axis=axis)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """ln softmax(z) along ``axis`` = z - logsumexp(z)."""
-    if z.size:
-        m = z.max(axis=axis, keepdims=True)
-        if np.isfinite(m).all():  # the common case: no infinity to treat, no warning
-            shifted = z - m
-            shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-            return shifted
-    with np.errstate(divide="ignore", invalid="ignore"):  # ±inf - ±inf is NaN, as torch
-        shifted = z - _shift(z, axis, keep_inf=True)
-        shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    """ln softmax(z) along ``axis`` = (z - m) - ln Σ e^(z - m), m the maximum. A row
+    of all -inf, or holding +inf, has m = ±inf and comes out NaN, as in torch."""
+    if z.size == 0:
+        return z.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shifted = z - z.max(axis=axis, keepdims=True)
+        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """e^z / Σ e^z along ``axis``, with the maximum subtracted first."""
-    if z.size:
-        m = z.max(axis=axis, keepdims=True)
-        if np.isfinite(m).all():
-            e = np.exp(z - m)
-            e /= e.sum(axis=axis, keepdims=True)
-            return e
-    with np.errstate(invalid="ignore"):  # ±inf - ±inf is NaN, as torch
-        e = np.exp(z - _shift(z, axis, keep_inf=True))
-        e /= np.sum(e, axis=axis, keepdims=True)
+    """e^(z - m) / Σ e^(z - m) along ``axis``, m the maximum (NaN rows as log_softmax)."""
+    if z.size == 0:
+        return z.copy()
+    with np.errstate(invalid="ignore"):
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
     return e
 
 

@@ -112,19 +112,20 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Input, weight and bias must share one dtype (torch: "mat1 and mat2 must have
     the same dtype"); nothing is promoted. Derivatives: :class:`Linear`.
     """
-    in_features = weight.shape[-1]
-    if input.shape[-1:] != (in_features,) or weight.ndim != 2:
+    x, w = array(input), array(weight)
+    b = None if bias is None else array(bias)
+    if x.shape[-1:] != w.shape[-1:] or w.ndim != 2:
         raise ValueError(
-            f"linear: input of shape {input.shape} does not match weight of shape "
-            f"{weight.shape} (expected input (..., {in_features}))"
+            f"linear: input of shape {x.shape} does not match weight of shape "
+            f"{w.shape} (expected input (..., {w.shape[-1]}))"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
+    if b is not None and b.shape != w.shape[:1]:
         raise ValueError(
-            f"linear: bias of shape {bias.shape} does not match weight of shape "
-            f"{weight.shape} (expected ({weight.shape[0]},))"
+            f"linear: bias of shape {b.shape} does not match weight of shape "
+            f"{w.shape} (expected ({w.shape[0]},))"
         )
-    check_same_dtype("linear", ("input", "weight", "bias"),
-                     (array(input), array(weight), None if bias is None else array(bias)))
+    if x.dtype != w.dtype or (b is not None and b.dtype != w.dtype):
+        check_same_dtype("linear", ("input", "weight", "bias"), (x, w, b))
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
