@@ -16,13 +16,9 @@ NumPy's BLAS on this machine); PyTorch's own BLAS ignores them.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
-import sys
-import time
 
 import numpy as np
+from harness import alternate, blas_environment, rerun_without_openblas
 
 SAMPLES, FEATURES, CLASSES, BATCH = 60_000, 784, 10, 128
 LR, MOMENTUM = 0.01, 0.9
@@ -93,31 +89,20 @@ def main() -> None:
     parser.add_argument("--unset-openblas-env", action="store_true",
                         help="re-run without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE")
     args = parser.parse_args()
-    if args.unset_openblas_env:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        cmd = [sys.executable, __file__, "--rounds", str(args.rounds)]
-        sys.exit(subprocess.call(cmd, env=env))
+    rerun_without_openblas()
 
     import torch
 
     x, y = synthetic_data()
-    trainers = {"chainrule": chainrule_trainer(x, y), "pytorch": torch_trainer(x, y)}
-    for epoch in trainers.values():  # warm-up: caches, BLAS threads, allocator
-        epoch()
-    seconds: dict[str, list[float]] = {name: [] for name in trainers}
-    for _ in range(args.rounds):
-        for name, epoch in trainers.items():
-            start = time.perf_counter()
-            epoch()
-            seconds[name].append(time.perf_counter() - start)
+    seconds = alternate({"chainrule": chainrule_trainer(x, y), "pytorch": torch_trainer(x, y)},
+                        args.rounds)
 
-    blas = {k: os.environ.get(k, "unset") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    blas = blas_environment()
     print(f"MLP {FEATURES}-256-128-{CLASSES}, {SAMPLES} samples, batch {BATCH}, float32, "
           f"SGD momentum; median of {args.rounds} epochs")
     print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
           f"threads), {blas}")
-    rate = {name: SAMPLES / statistics.median(s) for name, s in seconds.items()}
+    rate = {name: SAMPLES / s for name, s in seconds.items()}
     for name, r in rate.items():
         print(f"{name:<10} {r:>10,.0f} samples/s")
     print(f"ratio chainrule/pytorch: {rate['chainrule'] / rate['pytorch']:.2f}x")

@@ -19,14 +19,10 @@ NumPy's BLAS on this machine); PyTorch's own BLAS ignores them.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
+from harness import alternate, blas_environment, rerun_without_openblas
 
 FEATURES, HIDDEN, CLASSES, BATCH = 64, 32, 10, 8
 LR, MOMENTUM = 0.01, 0.9
@@ -90,32 +86,22 @@ def main() -> None:
     parser.add_argument("--unset-openblas-env", action="store_true",
                         help="re-run without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE")
     args = parser.parse_args()
-    if args.unset_openblas_env:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        cmd = [sys.executable, __file__, "--rounds", str(args.rounds), "--steps", str(args.steps)]
-        sys.exit(subprocess.call(cmd, env=env))
+    rerun_without_openblas()
 
     import torch
 
     x, y = batch()
     trainers = {"chainrule": chainrule_trainer(x, y), "pytorch": torch_trainer(x, y)}
-    for run in trainers.values():  # warm-up: caches, allocator, lazy imports
-        run(args.steps // 10)
-    seconds: dict[str, list[float]] = {name: [] for name in trainers}
-    for _ in range(args.rounds):
-        for name, run in trainers.items():
-            start = time.perf_counter()
-            run(args.steps)
-            seconds[name].append(time.perf_counter() - start)
+    seconds = alternate({name: lambda run=run: run(args.steps) for name, run in trainers.items()},
+                        args.rounds)
 
-    blas = {k: os.environ.get(k, "unset") for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    blas = blas_environment()
     print(f"MLP {FEATURES}-{HIDDEN}-{CLASSES}, batch {BATCH}, float32, cross-entropy, SGD "
           f"momentum; forward + backward + step; median of {args.rounds} rounds of "
           f"{args.steps} steps")
     print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
           f"threads, its default), {blas}")
-    rate = {name: args.steps / statistics.median(s) for name, s in seconds.items()}
+    rate = {name: args.steps / s for name, s in seconds.items()}
     for name, r in rate.items():
         print(f"{name:<10} {1e6 / r:>8.1f} µs/step {r:>10,.0f} steps/s")
     print(f"ratio chainrule/pytorch (steps/s): {rate['chainrule'] / rate['pytorch']:.2f}x")
