@@ -203,7 +203,7 @@ def test_mismatched_optimizer_is_refused_before_the_model_changes(tmp_path):
     other, _, _ = _setup(1)
     before = {k: v.copy() for k, v in other.state_dict().items()}
     params = list(other.parameters())
-    partial = cr.optim.SGD(params[:2], lr=0.1)  # 2 of the model's 4 parameters
+    partial = cr.optim.Adam(params[:2], lr=0.1)  # 2 of the model's 4 parameters
     with pytest.raises(ValueError, match="parameter group 0 has 4 parameters in the state "
                                          "dict but 2 in this optimizer"):
         io.load_checkpoint(path, other, partial)

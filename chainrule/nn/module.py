@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from chainrule.function import bump_version
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
@@ -401,8 +402,9 @@ class Module:
 
         Values may be ndarrays, Tensors or anything ``np.asarray`` accepts (a
         torch tensor, say). Every problem — missing keys and unexpected keys (if
-        ``strict``), shape mismatches (always) — is reported in one ValueError
-        before anything is changed. Returns the missing and unexpected keys.
+        ``strict``), shape mismatches and values that are not real numbers (always)
+        — is reported in one ValueError before anything is changed. Returns the
+        missing and unexpected keys.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"expected a mapping for state_dict, got {type(state_dict).__name__}")
@@ -415,8 +417,17 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if value.shape != target.shape:
+            try:  # convert every value before assigning any: a refusal changes nothing
+                value = value.data if isinstance(value, Tensor) else np.asarray(value)
+                if value.dtype == object:  # a list holding None, str ...: infer its type again
+                    value = np.asarray(value.tolist())
+            except (TypeError, ValueError, RuntimeError) as exc:
+                mismatched.append(f"cannot convert {key} to an array: {exc}")
+                continue
+            if value.dtype.kind not in "biuf":
+                mismatched.append(f"cannot load {key}: its values (dtype {value.dtype}) are not "
+                                  f"real numbers")
+            elif value.shape != target.shape:
                 mismatched.append(
                     f"size mismatch for {key}: copying a param with shape {value.shape} from "
                     f"the state dict, the shape in the current model is {target.shape}."
@@ -435,6 +446,7 @@ class Module:
             )
         for key, value in values.items():
             own[key].data[...] = value
+            bump_version(own[key])  # a graph that saved the old value must not use it
         return IncompatibleKeys(missing, unexpected)
 
     # --------------------------------------------------------------- printing

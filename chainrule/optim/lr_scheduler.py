@@ -17,12 +17,13 @@ to rounding.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.optimizer import Optimizer, same_kind
 
 
 def _check_optimizer(optimizer: Any, owner: str) -> None:
@@ -81,8 +82,31 @@ class LRScheduler:
         """Every attribute except the optimizer (torch's format)."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
+    def _check_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Raise ``ValueError`` unless ``state_dict`` is the state of this kind of schedule
+        (the same entries, each of the same kind, one rate per param group). Changes nothing."""
+        name = type(self).__name__
+        if not isinstance(state_dict, Mapping):
+            raise ValueError(f"{name}.load_state_dict: expected a dict, got "
+                             f"{type(state_dict).__name__}")
+        own = self.state_dict()
+        extra = sorted(set(state_dict) - set(own), key=str)
+        missing = sorted(set(own) - set(state_dict))
+        if extra or missing:
+            raise ValueError(
+                f"{name}.load_state_dict: the state dict has {extra} that a {name} does not "
+                f"have and lacks {missing}: it was saved from another kind of schedule"
+            )
+        for key, value in state_dict.items():
+            if not same_kind(value, own[key]):
+                raise ValueError(f"{name}.load_state_dict: {key}={value!r:.60} does not fit "
+                                 f"this {name} (expected a value like {own[key]!r:.60})")
+
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
+        """Restore a ``state_dict()`` of the same kind of schedule (copied); a state
+        dict that does not fit is refused with a ``ValueError`` and changes nothing."""
+        self._check_state_dict(state_dict)
+        self.__dict__.update(copy.deepcopy(dict(state_dict)))
 
 
 class LambdaLR(LRScheduler):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -206,49 +206,123 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def _check_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Raise ``ValueError`` unless ``state_dict`` fits this optimizer's groups.
+        """Raise ``ValueError`` unless ``state_dict`` fits this optimizer.
 
-        Changes nothing; :meth:`load_state_dict` calls it first, and a checkpoint
-        loader can call it before restoring anything else.
+        Checked: the number and sizes of the groups, that they have this
+        optimizer's options (a state dict of another kind of optimizer is
+        refused), distinct parameter indices, and state arrays shaped like their
+        parameters. Changes nothing; :meth:`load_state_dict` calls it first, and a
+        checkpoint loader can call it before restoring anything else.
         """
         name = type(self).__name__
+        where = f"{name}.load_state_dict"
+        if (not isinstance(state_dict, Mapping) or not isinstance(state_dict.get("state"), Mapping)
+                or not isinstance(state_dict.get("param_groups"), list)):
+            raise ValueError(f"{where}: expected {{'state': {{...}}, 'param_groups': [...]}}, "
+                             f"got {type(state_dict).__name__}")
         saved = state_dict["param_groups"]
         if len(saved) != len(self.param_groups):
             raise ValueError(
                 f"{name}.load_state_dict: the state dict has {len(saved)} parameter groups, "
                 f"this optimizer has {len(self.param_groups)}"
             )
+        by_index: dict[int, Tensor] = {}
         for i, (mine, theirs) in enumerate(zip(self.param_groups, saved)):
+            if not isinstance(theirs, Mapping) or not isinstance(theirs.get("params"), list):
+                raise ValueError(f"{where}: parameter group {i} of the state dict has no "
+                                 f"'params' list")
             if len(mine["params"]) != len(theirs["params"]):
                 raise ValueError(
                     f"{name}.load_state_dict: parameter group {i} has "
                     f"{len(theirs['params'])} parameters in the state dict but "
                     f"{len(mine['params'])} in this optimizer"
                 )
+            ours = set(mine) - {"params", "initial_lr"}
+            given = set(theirs) - {"params", "initial_lr"}
+            if ours != given:
+                raise ValueError(
+                    f"{where}: parameter group {i} of the state dict has the options "
+                    f"{sorted(given, key=str)}, a {name} has {sorted(ours)}: it was saved from "
+                    f"another kind of optimizer"
+                )
+            for key in sorted(ours):
+                if not same_kind(theirs[key], mine[key]):
+                    raise ValueError(f"{where}: parameter group {i} has {key}="
+                                     f"{theirs[key]!r:.60}, expected a value like {mine[key]!r}")
+            for j, p in zip(theirs["params"], mine["params"]):
+                index = _as_index(j)
+                if index is None or index in by_index:
+                    raise ValueError(f"{where}: parameter indices must be distinct ints, got "
+                                     f"{j!r:.40} in group {i}")
+                by_index[index] = p
+        for j, s in state_dict["state"].items():
+            p = by_index.get(_as_index(j))
+            if p is None:
+                raise ValueError(f"{where}: the state dict has state for parameter {j!r:.40}, "
+                                 f"which is in none of its parameter groups")
+            if not isinstance(s, Mapping):
+                raise ValueError(f"{where}: the state of parameter {j} is not a dict")
+            for key, value in s.items():
+                if not isinstance(value, np.ndarray):
+                    continue
+                if value.dtype.kind not in "biuf":
+                    raise ValueError(f"{where}: state {key!r} of parameter {j} has dtype "
+                                     f"{value.dtype}, expected real numbers")
+                if value.ndim and value.shape != p.data.shape:
+                    raise ValueError(f"{where}: state {key!r} of parameter {j} has shape "
+                                     f"{value.shape}, the parameter has shape {p.data.shape}")
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()``: hyperparameters and (copied) per-parameter state.
 
-        The saved groups must have the same sizes as this optimizer's; state arrays
-        are cast to their parameter's dtype.
+        The saved groups must have the same sizes and options as this optimizer's
+        (checked by :meth:`_check_state_dict`: a refused state dict changes
+        nothing); state arrays are cast to their parameter's dtype.
         """
         self._check_state_dict(state_dict)
         saved = state_dict["param_groups"]
         by_index = {
-            j: p
+            _as_index(j): p
             for mine, theirs in zip(self.param_groups, saved)
             for j, p in zip(theirs["params"], mine["params"])
         }
         self.state = defaultdict(dict)
         for j, s in state_dict["state"].items():
-            p = by_index.get(int(j))
-            if p is not None:
-                self.state[p] = {k: _copy_value(v, p.data.dtype) for k, v in s.items()}
+            p = by_index[_as_index(j)]  # checked above: every index names a parameter
+            self.state[p] = {k: _copy_value(v, p.data.dtype) for k, v in s.items()}
         self.param_groups = [
             {**copy.deepcopy({k: v for k, v in theirs.items() if k != "params"}),
              "params": mine["params"]}
             for mine, theirs in zip(self.param_groups, saved)
         ]
+
+
+def _as_index(j: Any) -> int | None:
+    """A parameter index of a state dict (an int, or its digits after a JSON trip)."""
+    if isinstance(j, (int, np.integer)) and not isinstance(j, (bool, np.bool_)):
+        return int(j)
+    if isinstance(j, str) and j.isdigit():
+        return int(j)
+    return None
+
+
+def same_kind(value: Any, like: Any) -> bool:
+    """Whether a loaded ``value`` can stand where ``like`` stands: both numbers, both
+    bools, both str, both mappings, or sequences of the same length of such (None
+    on either side matches anything)."""
+    if value is None or like is None:
+        return True
+    for kind in (bool, str, Mapping):
+        if isinstance(like, kind) or isinstance(value, kind):
+            return isinstance(like, kind) and isinstance(value, kind)
+    if isinstance(like, (list, tuple)) or isinstance(value, (list, tuple)):
+        return (isinstance(like, (list, tuple)) and isinstance(value, (list, tuple))
+                and len(like) == len(value) and all(map(same_kind, value, like)))
+    number = (int, float, np.integer, np.floating)
+    if isinstance(like, number) or isinstance(value, number):
+        return (isinstance(like, number) and isinstance(value, number)
+                and not isinstance(value, (bool, np.bool_)))
+    return True
 
 
 def _reject_set(params: Any, owner: str) -> None:
