@@ -2,20 +2,33 @@
 
 ``chainrule train`` splits the dataset into train/validation/test (stratified,
 fixed by ``--seed``), trains with early stopping on the validation loss, prints
-one line per epoch and, last, ``test accuracy 0.9812  macro-F1 0.9809``. Into
-``--out`` it writes ``model.safetensors`` (a checkpoint, rewritten after every
-epoch, with the optimizer, scheduler and random states), ``history.json`` and the
-plots ``learning_curves.png`` and ``confusion_matrix.png``. ``--resume DIR``
-continues DIR's run up to ``--epochs`` epochs in total, ending with exactly the
-weights an uninterrupted run would have.
+one line per epoch and, last, the test metrics of the epoch with the best
+validation loss: ``test accuracy 0.9812  macro-F1 0.9809  (epoch 57, best
+validation loss)``. Into its run directory (``--out``, by default a new
+``runs/<time>-<model>-<dataset>`` with ``runs/latest`` pointing at it) it writes
+``model.safetensors`` (a checkpoint, rewritten after every epoch, with the
+optimizer, scheduler and random states), ``best.safetensors`` (the weights of the
+best epoch so far), ``history.json`` and the plots ``learning_curves.png`` and
+``confusion_matrix.png``. ``--resume DIR`` continues DIR's run up to ``--epochs``
+epochs in total, ending with exactly the weights an uninterrupted run would have.
+
+Failures are one line on stderr and a non-zero status: 1 for an error (a
+diverged run, an unwritable or full disk, a damaged checkpoint ...), 130 after
+SIGINT (Ctrl-C), 143 after SIGTERM, 141 when stdout is a closed pipe (``| head``;
+the rest of the output is discarded quietly, as a process killed by SIGPIPE).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import math
 import os
+import signal
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,8 +36,8 @@ from typing import Any
 import chainrule
 from chainrule import io, metrics, nn
 from chainrule.data import DataLoader, TensorDataset, train_val_test_split
-from chainrule.train.callbacks import EarlyStopping, ModelCheckpoint, PrintLogs
-from chainrule.train.fit import fit, predict, resume
+from chainrule.train.callbacks import EarlyStopping, ModelCheckpoint
+from chainrule.train.fit import History, NonFiniteLossError, fit, predict, resume
 from chainrule.train.recipes import (
     DATASETS,
     DEFAULT_LR,
@@ -34,6 +47,7 @@ from chainrule.train.recipes import (
     build_model,
     build_optimizer,
     build_scheduler,
+    parameter_count,
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -43,7 +57,15 @@ DEFAULTS: dict[str, Any] = {
 }
 # the flags a resumed run may change; the others must match the checkpointed run's config
 RESUME_MAY_CHANGE = ("epochs",)
-CHECKPOINT = "model.safetensors"
+CHECKPOINT = "model.safetensors"  # resumable: weights, optimizer, scheduler, random states
+BEST = "best.safetensors"  # the weights of the epoch with the best validation loss so far
+HISTORY = "history.json"
+PLOTS = ("learning_curves.png", "confusion_matrix.png")
+RUN_FILES = (CHECKPOINT, BEST, HISTORY, *PLOTS)
+RUNS = "runs"  # the parent of the default run directories
+EXIT_ERROR, EXIT_BROKEN_PIPE, EXIT_SIGINT, EXIT_SIGTERM = 1, 141, 130, 143
+# float32 weights, gradients and two optimizer moments, plus initialisation temporaries
+BYTES_PER_PARAMETER = 24
 
 
 # ----------------------------------------------------------------------------- parser
@@ -110,11 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train a model; write checkpoint, history and plots",
         description="Train a model on a stratified 70/10/20 train/validation/test split "
                     "fixed by --seed, with early stopping on the validation loss. Prints one line "
-                    "per epoch and last 'test accuracy A  macro-F1 F'. Writes into --out: "
-                    "model.safetensors (a checkpoint updated every epoch: weights, "
-                    "optimizer, scheduler and random states), history.json (per-epoch "
-                    "metrics, test metrics, configuration), learning_curves.png and "
-                    "confusion_matrix.png (plots need matplotlib).",
+                    "per epoch and last 'test accuracy A  macro-F1 F  (epoch E, best "
+                    "validation loss)': the test set is evaluated once, on the weights of "
+                    "the epoch with the lowest validation loss. Writes into the run "
+                    "directory: model.safetensors (a checkpoint updated every epoch: "
+                    "weights, optimizer, scheduler and random states), best.safetensors "
+                    "(the weights of the best epoch), history.json (per-epoch metrics, "
+                    "test metrics and tested epoch, configuration), learning_curves.png "
+                    "and confusion_matrix.png (plots need matplotlib). Exit status: 0 done, "
+                    "1 error (e.g. the loss diverged), 130 SIGINT, 143 SIGTERM, 141 stdout "
+                    "closed (| head).",
     )
     _add_model_arguments(train)
     train.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
@@ -142,11 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"seed for the split, initialisation and shuffling (default "
                             f"{DEFAULTS['seed']})")
     train.add_argument("--out", default=None, metavar="DIR",
-                       help="output directory (default runs/latest; with --resume: the "
-                            "resumed directory)")
+                       help="run directory (default: a new runs/<time>-<model>-<dataset>, "
+                            "with runs/latest pointing at it; with --resume: the resumed "
+                            "directory); refused if it holds another run, unless --overwrite")
     train.add_argument("--resume", default=None, metavar="DIR",
                        help="continue the run saved in DIR (its configuration; only "
                             "--epochs, --out and --quiet may be given anew)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the run that --out holds (its checkpoints, history and "
+                            "plots are deleted first)")
     train.add_argument("--quiet", action="store_true",
                        help="print only the final test line (no progress bar or epoch lines)")
 
@@ -160,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ----------------------------------------------------------------------------- train
+def _fail(message: str) -> SystemExit:
+    """The one-line error of ``chainrule train`` (stderr, exit status 1)."""
+    return SystemExit(f"chainrule train: {message}")
+
+
 def _config(args: argparse.Namespace, stored: dict[str, Any] | None) -> dict[str, Any]:
     given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k, None) is not None}
     if stored is None:
@@ -170,114 +206,427 @@ def _config(args: argparse.Namespace, stored: dict[str, Any] | None) -> dict[str
         if clash:
             detail = ", ".join(f"--{k.replace('_', '-')} {v!r} (run has {s!r})"
                                for k, (v, s) in clash.items())
-            raise SystemExit(f"chainrule train: --resume continues the saved configuration; "
-                             f"cannot change {detail}")
+            raise _fail(f"--resume continues the saved configuration; cannot change {detail}")
         config = {**stored, **given}
     if config["lr"] is None:
         config["lr"] = DEFAULT_LR[config["optimizer"]]
     return config
 
 
-def _train(args: argparse.Namespace) -> int:
-    stored = None
-    if args.resume is not None:
-        checkpoint = os.path.join(args.resume, CHECKPOINT)
-        if not os.path.isfile(checkpoint):
-            raise SystemExit(f"chainrule train: --resume {args.resume}: no {CHECKPOINT} there")
+def _is_int(v: Any, low: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _is_number(v: Any, low: float, high: float) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            and low <= v < high)
+
+
+_STORED_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "model": lambda v: v in MODELS,
+    "dataset": lambda v: isinstance(v, str) and v in DATASETS,
+    "hidden": lambda v: isinstance(v, list) and bool(v) and all(_is_int(h, 1) for h in v),
+    "dropout": lambda v: _is_number(v, 0, 1),
+    "epochs": lambda v: _is_int(v, 1),
+    "batch_size": lambda v: _is_int(v, 1),
+    "optimizer": lambda v: v in OPTIMIZERS,
+    "lr": lambda v: v is None or _is_number(v, 0, math.inf),
+    "weight_decay": lambda v: _is_number(v, 0, math.inf),
+    "schedule": lambda v: v in SCHEDULES,
+    "patience": lambda v: _is_int(v, 0),
+    "seed": lambda v: _is_int(v, 0),
+    "val_size": lambda v: _is_number(v, 1e-9, 1),
+    "test_size": lambda v: _is_number(v, 1e-9, 1),
+}
+
+
+def _stored_config(directory: str) -> dict[str, Any]:
+    """The configuration saved in DIR's checkpoint, checked key by key."""
+    checkpoint = os.path.join(directory, CHECKPOINT)
+    if not os.path.isfile(checkpoint):
+        raise _fail(f"--resume {directory}: no {CHECKPOINT} there")
+    try:
+        extra = io.checkpoint_extra(checkpoint)
+    except (OSError, ValueError) as exc:
+        raise _fail(f"--resume {directory}: cannot read {CHECKPOINT}: {exc}") from None
+    stored = extra.get("config")
+    if not isinstance(stored, dict):
+        raise _fail(f"--resume {directory}: {CHECKPOINT} holds no 'chainrule train' "
+                    f"configuration (it was written by another program, e.g. fit with a "
+                    f"ModelCheckpoint); resume it with chainrule.train.resume")
+    bad = [f"{k} {stored.get(k, '(missing)')!r}" for k, check in _STORED_CHECKS.items()
+           if k not in stored or not check(stored[k])]
+    if not bad and stored["val_size"] + stored["test_size"] >= 1:
+        bad = [f"val_size + test_size {stored['val_size'] + stored['test_size']!r}"]
+    if bad:
+        raise _fail(f"--resume {directory}: the configuration stored in {CHECKPOINT} is "
+                    f"damaged or from another version ({', '.join(bad)}); it cannot be "
+                    f"resumed")
+    return {k: stored[k] for k in DEFAULTS}
+
+
+def _memory_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_size(config: dict[str, Any]) -> None:
+    """Refuse, before allocating anything, a model that cannot fit in memory."""
+    count = parameter_count(config["model"], config["dataset"], config["hidden"])
+    widths = sum(config["hidden"]) + DATASETS[config["dataset"]][2]
+    # activations of a batch: outputs, masks and their gradients (evaluation: 512 at a time)
+    need = count * BYTES_PER_PARAMETER + 16 * max(config["batch_size"], 512) * widths
+    available = _memory_available()
+    if available is not None and need > available:
+        raise _fail(f"--hidden {','.join(map(str, config['hidden']))}: the {config['model']} "
+                    f"would have {count:,} parameters and need about {need / 1e9:,.1f} GB "
+                    f"to train, more than the {available / 1e9:,.1f} GB of memory available; "
+                    f"choose smaller --hidden sizes (or a smaller --batch-size)")
+
+
+def _holds_run(directory: str) -> bool:
+    return any(os.path.exists(os.path.join(directory, name)) for name in (CHECKPOINT, HISTORY))
+
+
+def _remove_run_files(directory: str) -> None:
+    for name in RUN_FILES:
         try:
-            stored = io.checkpoint_extra(checkpoint)["config"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise SystemExit(f"chainrule train: --resume {args.resume}: cannot read "
-                             f"{CHECKPOINT}: {exc}") from None
-    config = _config(args, stored)
-    out = args.out or args.resume or os.path.join("runs", "latest")
+            os.unlink(os.path.join(directory, name))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise _fail(f"--out {directory}: cannot remove {name}: "
+                        f"{exc.strerror or exc}") from None
+
+
+def _new_run_directory(config: dict[str, Any]) -> str:
+    """``runs/<YYYYmmdd-HHMMSS>-<model>-<dataset>`` (``-2``, ``-3`` ... if taken)."""
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{config['model']}-{config['dataset']}"
+    try:
+        os.makedirs(RUNS, exist_ok=True)
+    except OSError as exc:
+        raise _fail(f"cannot create the directory {RUNS}: {exc.strerror or exc}") from None
+    for n in range(1, 1000):
+        candidate = os.path.join(RUNS, name if n == 1 else f"{name}-{n}")
+        try:
+            os.mkdir(candidate)
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _fail(f"cannot create the run directory {candidate}: "
+                        f"{exc.strerror or exc}") from None
+    raise _fail(f"cannot find a free run directory name {name}-N in {RUNS}")
+
+
+def _point_latest(run: str) -> str:
+    """Make ``runs/latest`` a symlink to ``run``; where that fails (no symlinks, or an
+    older chainrule's ``runs/latest`` directory), write ``run``'s name to ``runs/LATEST``.
+    Returns the path that names the newest run."""
+    name = os.path.basename(run)
+    link, note = os.path.join(RUNS, "latest"), os.path.join(RUNS, "LATEST")
+    tmp = os.path.join(RUNS, f".latest.{os.getpid()}.tmp")
+    try:
+        os.symlink(name, tmp)
+        try:
+            os.replace(tmp, link)  # atomic: never a missing or half-made link
+        except OSError:
+            os.unlink(tmp)
+            raise
+        if os.path.exists(note):
+            os.unlink(note)
+        return link
+    except (OSError, NotImplementedError):
+        pass
+    try:
+        if os.path.islink(link):  # a link to an older run would mislead
+            os.unlink(link)
+        io.atomic_write(note, (name + "\n").encode())
+        return note
+    except OSError:
+        return run
+
+
+def _check_writable(directory: str) -> None:
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".chainrule-probe-", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _fail(f"--out {directory}: cannot write there: {exc.strerror or exc}") from None
+
+
+def _output_directory(args: argparse.Namespace, config: dict[str, Any]) -> str:
+    """The run directory, created, checked writable and not holding another run."""
+    if args.overwrite and args.resume is not None and args.out is None:
+        raise _fail("--overwrite would delete the run that --resume continues; give --out "
+                    "to write the continued run elsewhere")
+    if args.out is None and args.resume is None:
+        return _new_run_directory(config)
+    out = args.out if args.out is not None else args.resume
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as exc:
-        raise SystemExit(f"chainrule train: --out {out}: cannot create the directory: "
-                         f"{exc.strerror or exc}") from None
+        raise _fail(f"--out {out}: cannot create the directory: {exc.strerror or exc}") from None
+    _check_writable(out)
+    resuming_here = args.resume is not None and os.path.samefile(out, args.resume)
+    if not resuming_here:
+        if _holds_run(out) and not args.overwrite:
+            raise _fail(f"--out {out} holds another run ({CHECKPOINT} or {HISTORY}); "
+                        f"continue it with --resume {out}, replace it with --overwrite, or "
+                        f"choose another --out")
+        _remove_run_files(out)  # with --overwrite, or leftovers of a run killed in epoch 1
+    return out
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C: the run stops where a resumed run can continue."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+def _write_history(out: str, record: dict[str, Any]) -> None:
+    io.atomic_write(os.path.join(out, HISTORY), (json.dumps(record, indent=2) + "\n").encode())
+
+
+def _best_weights(model: Any, out: str, history: History) -> tuple[int, str, str | None]:
+    """Load the best validation epoch's weights from best.safetensors into ``model``.
+
+    Returns (tested epoch, how it was chosen, why not the best epoch or None). Falls
+    back to the last epoch's weights (already in ``model``) when the file is missing,
+    unreadable or holds another epoch (e.g. a run of an older chainrule resumed).
+    """
+    last = int(history.epochs[-1]["epoch"])
+    if "val_loss" not in history.epochs[-1]:
+        return last, "last epoch", None
+    best = int(history.best("val_loss")["epoch"])
+    path = os.path.join(out, BEST)
+    try:
+        saved = io.load_metadata(path).get("epoch")
+        if saved == str(best):
+            model.load_state_dict(io.load(path))
+            return best, "best validation loss", None
+        reason = f"{path} holds epoch {saved}, not the best epoch {best}"
+    except FileNotFoundError:
+        reason = f"there is no {path}"
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        reason = f"{path} is unusable: {exc}"
+    return last, f"last epoch, not the best ({best})", reason
+
+
+def _train(args: argparse.Namespace) -> int:
+    installed, previous = False, None
+    if threading.current_thread() is threading.main_thread():
+        previous, installed = signal.signal(signal.SIGTERM, _raise_terminated), True
+    try:
+        return _run(args)
+    except KeyboardInterrupt as exc:  # the phases that write files handle their own
+        name = "SIGTERM" if isinstance(exc, _Terminated) else "SIGINT"
+        print(f"chainrule train: interrupted ({name}) before training started; nothing "
+              f"to resume", file=sys.stderr, flush=True)
+        return EXIT_SIGTERM if name == "SIGTERM" else EXIT_SIGINT
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _run(args: argparse.Namespace) -> int:
+    stored = _stored_config(args.resume) if args.resume is not None else None
+    config = _config(args, stored)
+    _check_size(config)
+    if config["lr"] == 0:
+        print("chainrule train: warning: --lr 0: a learning rate of 0 never changes the "
+              "weights", file=sys.stderr, flush=True)
+    out = _output_directory(args, config)
+    latest = _point_latest(out) if args.out is None and args.resume is None else None
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     started = time.perf_counter()
 
-    chainrule.manual_seed(config["seed"])
-    load, shape, _ = DATASETS[config["dataset"]]
-    X, y = load()
-    x_train, x_val, x_test, y_train, y_val, y_test = train_val_test_split(
-        X, y, val_size=config["val_size"], test_size=config["test_size"], stratify=y,
-        seed=config["seed"])
-    train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=config["batch_size"],
-                              shuffle=True, seed=config["seed"])
-    val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=512)
-    test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=512)
-    model = build_model(config["model"], config["dataset"], config["hidden"], config["dropout"])
-    optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"],
-                                config["weight_decay"])
-    scheduler = build_scheduler(config["schedule"], optimizer, config["epochs"],
-                                config["patience"])
+    try:
+        chainrule.manual_seed(config["seed"])
+        load, shape, _ = DATASETS[config["dataset"]]
+        X, y = load()
+        x_train, x_val, x_test, y_train, y_val, y_test = train_val_test_split(
+            X, y, val_size=config["val_size"], test_size=config["test_size"], stratify=y,
+            seed=config["seed"])
+        train_loader = DataLoader(TensorDataset(x_train, y_train),
+                                  batch_size=config["batch_size"], shuffle=True,
+                                  seed=config["seed"])
+        val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=512)
+        test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=512)
+        model = build_model(config["model"], config["dataset"], config["hidden"],
+                            config["dropout"])
+        optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"],
+                                    config["weight_decay"])
+        scheduler = build_scheduler(config["schedule"], optimizer, config["epochs"],
+                                    config["patience"])
+    except (MemoryError, ValueError) as exc:
+        raise _fail(f"cannot build the {config['model']} with --hidden "
+                    f"{','.join(map(str, config['hidden']))}: "
+                    f"{'out of memory' if isinstance(exc, MemoryError) else exc}") from None
+    path, best_path = os.path.join(out, CHECKPOINT), os.path.join(out, BEST)
     callbacks: list[Any] = []
+    stopper = None
     if config["patience"] > 0:
-        callbacks.append(EarlyStopping(monitor="val_loss", patience=config["patience"]))
-    path = os.path.join(out, CHECKPOINT)
-    callbacks.append(ModelCheckpoint(path, save_best_only=False, extra={"config": config}))
-    if not args.quiet:
-        callbacks.append(PrintLogs())
+        stopper = EarlyStopping(monitor="val_loss", patience=config["patience"])
+        callbacks.append(stopper)
+    # best.safetensors is written before model.safetensors: a run killed between the two
+    # redoes that epoch on --resume and writes the same best weights again
+    callbacks.append(ModelCheckpoint(best_path, monitor="val_loss", save_best_only=True,
+                                     save_weights_only=True))
+    checkpointer = ModelCheckpoint(path, save_best_only=False, extra={"config": config})
+    callbacks.append(checkpointer)
+
+    history = History()
+    epochs = config["epochs"]
+    resumed = 0
+    if args.resume is not None:
+        try:
+            history, stopped = resume(os.path.join(args.resume, CHECKPOINT), model, optimizer,
+                                      scheduler, train_loader, callbacks)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise _fail(f"--resume {args.resume}: cannot continue that run: {exc}") from None
+        resumed = len(history)
+        if os.path.abspath(path) != os.path.abspath(os.path.join(args.resume, CHECKPOINT)):
+            try:
+                for name in (BEST, CHECKPOINT):  # atomic copies, the checkpoint last
+                    source = os.path.join(args.resume, name)
+                    if os.path.exists(source):
+                        with open(source, "rb") as f:
+                            io.atomic_write(os.path.join(out, name), f.read())
+            except OSError as exc:
+                raise _fail(f"cannot copy the run {args.resume} to {out}: "
+                            f"{exc.strerror or exc}") from None
     say(f"{config['dataset']}: {len(y_train)} train / {len(y_val)} validation / "
         f"{len(y_test)} test samples; {config['model']} with "
         f"{sum(p.numel() for p in model.parameters())} parameters; {config['optimizer']} "
-        f"lr {config['lr']:g}")
-
-    history = None
-    epochs = config["epochs"]
+        f"lr {config['lr']:g}; writing to {out}"
+        + (f" ({latest} points there)" if latest not in (None, out) else ""))
     if args.resume is not None:
-        history, stopped = resume(os.path.join(args.resume, CHECKPOINT), model, optimizer,
-                                  scheduler, train_loader, callbacks)
-        say(f"resumed {args.resume} after epoch {len(history)}")
+        say(f"resumed {args.resume} after epoch {resumed}")
         if config["schedule"] in ("step", "cosine") and config["epochs"] != stored["epochs"]:
             say(f"note: the {config['schedule']} schedule keeps the {stored['epochs']}-epoch "
                 f"plan it was built with (--epochs {config['epochs']} changes only the length)")
         if stopped:
-            say(f"the run had stopped early at epoch {len(history)}; not training further")
-            epochs = len(history)
-        elif epochs <= len(history):
-            say(f"the run already has {len(history)} epochs (--epochs {epochs}); "
+            say(f"the run had stopped early at epoch {resumed}; not training further")
+            epochs = resumed
+        elif epochs <= resumed:
+            say(f"the run already has {resumed} epochs (--epochs {epochs}); "
                 f"not training further")
-        if os.path.abspath(path) != os.path.abspath(os.path.join(args.resume, CHECKPOINT)):
-            with open(os.path.join(args.resume, CHECKPOINT), "rb") as f:
-                io.atomic_write(path, f.read())  # never a half-copied checkpoint
-    try:
-        history = fit(model, nn.functional.cross_entropy, optimizer, train_loader, val_loader,
-                      epochs=max(epochs, len(history or ())), scheduler=scheduler,
-                      callbacks=callbacks, metrics=("accuracy",), progress=not args.quiet,
-                      history=history)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; {path} holds the last completed epoch: continue with "
-              f"'chainrule train --resume {out}'", file=sys.stderr)
-        return 130
 
-    stopper = next((cb for cb in callbacks if isinstance(cb, EarlyStopping)), None)
+    def saved() -> int:  # the epochs that model.safetensors holds
+        return checkpointer.saved_epoch or resumed
+
+    def record(status: str, **more: Any) -> dict[str, Any]:
+        return {"status": status, **History(history.epochs[:saved()]).to_dict(), **more,
+                "config": config}
+
+    def keep_history(status: str, **more: Any) -> None:
+        if saved():
+            try:
+                _write_history(out, record(status, **more))
+            except OSError:
+                pass
+
+    def interrupted(exc: KeyboardInterrupt, during: str) -> int:
+        name = "SIGTERM" if isinstance(exc, _Terminated) else "SIGINT"
+        if saved():
+            state = (f"{path} holds epoch {saved()}: continue with "
+                     f"'chainrule train --resume {out}'")
+        else:
+            state = "no checkpoint was written yet: nothing to resume"
+        print(f"chainrule train: interrupted ({name}) {during}; {state}", file=sys.stderr,
+              flush=True)
+        return EXIT_SIGTERM if name == "SIGTERM" else EXIT_SIGINT
+
+    try:
+        fit(model, nn.functional.cross_entropy, optimizer, train_loader, val_loader,
+            epochs=max(epochs, resumed), scheduler=scheduler, callbacks=callbacks,
+            metrics=("accuracy",), verbose=0 if args.quiet else "auto", history=history)
+    except KeyboardInterrupt as exc:
+        keep_history("interrupted")
+        return interrupted(exc, f"in epoch {len(history) + 1}"
+                           if len(history) == saved() else f"while saving epoch {len(history)}")
+    except BrokenPipeError:
+        keep_history("interrupted")
+        raise
+    except NonFiniteLossError as exc:
+        keep_history("diverged", error=str(exc))
+        where = (f"the validation loss is {exc.loss} after epoch {exc.epoch}"
+                 if exc.batch is None else
+                 f"the training loss became {exc.loss} at epoch {exc.epoch}, batch "
+                 f"{exc.batch} of {exc.batches}")
+        kept = (f"{path} keeps epoch {saved()}, the last good one" if saved()
+                else "no checkpoint was written")
+        raise _fail(f"{where} (lr {exc.lr:g}): training diverged; try a smaller learning rate "
+                    f"such as --lr {exc.lr / 10:g}; {kept}") from None
+    except MemoryError:
+        keep_history("interrupted")
+        raise _fail(f"out of memory in epoch {len(history) + 1}; choose smaller --hidden "
+                    f"sizes or a smaller --batch-size") from None
+    except OSError as exc:
+        keep_history("interrupted")
+        kept = f"{path} holds epoch {saved()}" if saved() else "no checkpoint was written"
+        raise _fail(f"cannot save epoch {len(history)} to {out}: {exc.strerror or exc}"
+                    + ("" if exc.errno != errno.ENOSPC else " (the disk is full)")
+                    + f"; {kept}") from None
+
     if stopper is not None and stopper.stopped_epoch:
         say(f"early stopping after epoch {stopper.stopped_epoch}: val_loss last improved at "
             f"epoch {stopper.best_epoch} ({stopper.best:.4f})")
-    y_pred = predict(model, test_loader).argmax(axis=1)
-    test = {"accuracy": metrics.accuracy(y_test, y_pred),
-            "f1_macro": metrics.f1_score(y_test, y_pred, average="macro")}
-    record = {**history.to_dict(), "test": test, "config": config}
-    io.atomic_write(os.path.join(out, "history.json"),
-                    (json.dumps(record, indent=2) + "\n").encode())
+    during = "while testing"
     try:
-        from chainrule.train.plots import plot_confusion_matrix, plot_learning_curves
+        tested, chosen, reason = _best_weights(model, out, history)
+        if reason is not None:
+            print(f"chainrule train: warning: testing the last epoch's weights: {reason}",
+                  file=sys.stderr, flush=True)
+        y_pred = predict(model, test_loader).argmax(axis=1)
+        test = {"epoch": tested, "chosen_by": chosen,
+                "accuracy": metrics.accuracy(y_test, y_pred),
+                "f1_macro": metrics.f1_score(y_test, y_pred, average="macro")}
+        _write_history(out, record("finished", test=test))
+        during = "while drawing the plots (the history and checkpoints are complete)"
+        try:
+            from chainrule.train.plots import plot_confusion_matrix, plot_learning_curves
 
-        plot_learning_curves(history, os.path.join(out, "learning_curves.png"),
-                             title=f"{config['model']} on {config['dataset']}")
-        plot_confusion_matrix(metrics.confusion_matrix(y_test, y_pred),
-                              os.path.join(out, "confusion_matrix.png"),
-                              title=f"{config['dataset']} test set")
-        say(f"wrote {CHECKPOINT}, history.json, learning_curves.png, confusion_matrix.png "
-            f"to {out}")
-    except ImportError as exc:
-        say(f"wrote {CHECKPOINT} and history.json to {out}; plots skipped: {exc}")
+            hidden = "-".join(map(str, config["hidden"]))
+            schedule = "" if config["schedule"] == "none" else f", {config['schedule']} schedule"
+            decay = f", weight decay {config['weight_decay']:g}" if config["weight_decay"] else ""
+            plot_learning_curves(
+                history, os.path.join(out, PLOTS[0]), tested_epoch=tested,
+                lr_panel=config["schedule"] != "none",
+                title=f"{config['model']} {hidden} on {config['dataset']}: "
+                      f"{config['optimizer']} lr {config['lr']:g}{schedule}{decay}, "
+                      f"seed {config['seed']}")
+            plot_confusion_matrix(metrics.confusion_matrix(y_test, y_pred),
+                                  os.path.join(out, PLOTS[1]),
+                                  title=f"{config['dataset']} test set, epoch {tested} "
+                                        f"({config['model']} {hidden}, seed {config['seed']})")
+            say(f"wrote {CHECKPOINT}, {BEST}, {HISTORY}, {', '.join(PLOTS)} to {out}")
+        except ImportError as exc:
+            say(f"wrote {CHECKPOINT}, {BEST} and {HISTORY} to {out}; plots skipped: {exc}")
+    except KeyboardInterrupt as exc:
+        return interrupted(exc, during)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise _fail(f"cannot write to {out}: {exc.strerror or exc}"
+                    + ("" if exc.errno != errno.ENOSPC else " (the disk is full)")
+                    + f"; {path} holds all {saved()} epochs") from None
     say(f"{len(history)} epochs in {time.perf_counter() - started:.1f}s")
-    print(f"test accuracy {test['accuracy']:.4f}  macro-F1 {test['f1_macro']:.4f}", flush=True)
+    print(f"test accuracy {test['accuracy']:.4f}  macro-F1 {test['f1_macro']:.4f}  "
+          f"(epoch {tested}, {chosen})", flush=True)
     return 0
 
 
@@ -291,12 +640,31 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _discard_stdout() -> None:
+    """After a broken pipe: send what is left of stdout to devnull, so the interpreter's
+    final flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``chainrule`` command; returns the exit status."""
+    """Entry point of the ``chainrule`` command; returns the exit status.
+
+    A closed stdout (``chainrule train | head``) ends the command quietly with
+    status 141, as a process killed by SIGPIPE.
+    """
     args = build_parser().parse_args(argv)
-    if args.command == "train":
-        return _train(args)
-    return _summary(args)
+    try:
+        if args.command == "train":
+            return _train(args)
+        return _summary(args)
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

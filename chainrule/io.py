@@ -397,16 +397,18 @@ def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str
     name = os.fspath(path)
     with open(name, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        head = f.read(8)
-        _refuse_other_formats(name, head)
+        head = f.read(9)  # the header's length, then its first byte
+        length = int.from_bytes(head[:8], "little")
+        fits = len(head) == 9 and 2 <= length <= min(size - 8, _MAX_HEADER)
+        if not (fits and head[8:] == b"{"):  # not safetensors: say what it is, if we can
+            _refuse_other_formats(name, head)
         if len(head) < 8:
             raise _damaged(name, f"it has {len(head)} bytes, fewer than the 8 of a safetensors "
                                  f"header length")
-        length = int.from_bytes(head, "little")
-        if not 2 <= length <= min(size - 8, _MAX_HEADER):
+        if not fits:
             raise _damaged(name, f"its header length {length} does not fit the file's {size} "
                                  f"bytes (is it a safetensors file?)")
-        first = f.read(1)
+        first = head[8:]
         if first != b"{":
             raise _damaged(name, f"its header starts with {first!r}, not '{{' (is it a "
                                  f"safetensors file?)")

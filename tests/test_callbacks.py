@@ -50,7 +50,7 @@ def _run(values, callbacks, epochs=None):
     loader = DataLoader(_data(), batch_size=16, shuffle=True, seed=0)
     val = DataLoader(_data(8, seed=1), batch_size=8)
     history = fit(model, _ScriptedValLoss(values), opt, loader, val, epochs=epochs or len(values),
-                  callbacks=callbacks, progress=False)
+                  callbacks=callbacks, verbose=0)
     return model, history
 
 
@@ -133,3 +133,34 @@ def test_print_logs_format():
     printer.on_epoch_end(3, {"epoch": 3, "train_loss": 0.123456, "val_accuracy": 0.5,
                              "lr": 0.001, "seconds": 0.42})
     assert out.getvalue() == "epoch  3/12  train_loss 0.1235  val_accuracy 0.5000  lr 0.001  0.4s\n"
+
+
+def test_model_checkpoint_weights_only_is_a_plain_file_naming_its_epoch(tmp_path):
+    path = tmp_path / "best.safetensors"
+    snaps = _Snapshots()
+    checkpoint = ModelCheckpoint(path, save_weights_only=True)
+    _run([1.0, 0.7, 0.9, 0.6, 0.8], [snaps, checkpoint])
+    assert checkpoint.saved_epoch == 4
+    assert io.load_metadata(path) == {"epoch": "4", "monitor": "val_loss", "value": "0.6"}
+    weights = cr.load(path)
+    assert weights.keys() == snaps.weights[4].keys()  # no optimizer or random state
+    for key, value in snaps.weights[4].items():
+        np.testing.assert_array_equal(weights[key], value)
+
+
+def test_model_checkpoint_best_only_compares_with_the_whole_history(tmp_path):
+    """A resumed run whose callback state lacks the best value (a checkpoint of an older
+    chainrule) still saves only improvements on the epochs before the resume."""
+    from chainrule.train import History
+
+    path = tmp_path / "best.safetensors"
+    checkpoint = ModelCheckpoint(path, save_weights_only=True)
+    model = cr.nn.Linear(2, 2)
+    history = History([{"epoch": 1, "val_loss": 0.5}])
+    checkpoint.set_context(model=model, history=history)
+    history.append({"epoch": 2, "val_loss": 0.7})
+    checkpoint.on_epoch_end(2, history.epochs[-1])
+    assert not path.exists() and checkpoint.saved_epoch == 0
+    history.append({"epoch": 3, "val_loss": 0.4})
+    checkpoint.on_epoch_end(3, history.epochs[-1])
+    assert io.load_metadata(path)["epoch"] == "3" and checkpoint.best == 0.4

@@ -10,15 +10,23 @@ matplotlib) are imported on use.
 """
 
 from chainrule import metrics
-from chainrule.train.callbacks import Callback, EarlyStopping, ModelCheckpoint, PrintLogs
-from chainrule.train.fit import History, evaluate, fit, predict, resume
+from chainrule.train.callbacks import (
+    Callback,
+    EarlyStopping,
+    ModelCheckpoint,
+    PrintLogs,
+    TerminateOnNaN,
+)
+from chainrule.train.fit import History, NonFiniteLossError, evaluate, fit, predict, resume
 
 __all__ = [
     "Callback",
     "EarlyStopping",
     "History",
     "ModelCheckpoint",
+    "NonFiniteLossError",
     "PrintLogs",
+    "TerminateOnNaN",
     "evaluate",
     "fit",
     "metrics",

@@ -1,4 +1,4 @@
-"""Callbacks for :func:`chainrule.train.fit`: early stopping, checkpoints, printing.
+"""Callbacks for :func:`chainrule.train.fit`: early stopping, checkpoints, printing, NaN.
 
 :func:`fit` hands every callback its context (``model``, ``optimizer``,
 ``scheduler``, ``train_loader``, ``history``, ``callbacks``, ``epochs``) through
@@ -21,7 +21,7 @@ import numpy as np
 
 from chainrule import io
 
-__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "PrintLogs"]
+__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "PrintLogs", "TerminateOnNaN"]
 
 
 class Callback:
@@ -136,12 +136,17 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Write a resumable checkpoint (:func:`chainrule.io.save_checkpoint`) to ``path``.
 
-    With ``save_best_only=True`` only when ``monitor`` improves, else after every
-    epoch. The file holds the model, optimizer and scheduler state, the global and
-    data-loader random states, the history, every callback's state and ``extra``
-    (a JSON-like dict, e.g. the run's configuration); resume from it with
-    :func:`chainrule.train.resume`. Put it after the callbacks whose state it should
-    record (e.g. after :class:`EarlyStopping`).
+    With ``save_best_only=True`` only when ``monitor`` improves on every earlier
+    epoch of the run (the history, so a resumed run decides as the uninterrupted
+    one), else after every epoch. The file holds the model, optimizer and scheduler
+    state, the global and data-loader random states, the history, every callback's
+    state and ``extra`` (a JSON-like dict, e.g. the run's configuration); resume
+    from it with :func:`chainrule.train.resume`. With ``save_weights_only=True`` it
+    is a plain :func:`chainrule.save` file of ``model.state_dict()`` whose metadata
+    holds ``epoch``, ``monitor`` and the monitored value (read it with
+    :func:`chainrule.io.load_metadata`). Put it after the callbacks whose state it
+    should record (e.g. after :class:`EarlyStopping`). ``saved_epoch`` is the epoch
+    last written by this callback (0: none yet).
     """
 
     def __init__(
@@ -151,19 +156,40 @@ class ModelCheckpoint(Callback):
         mode: str = "min",
         save_best_only: bool = True,
         extra: Mapping[str, Any] | None = None,
+        save_weights_only: bool = False,
     ) -> None:
         _check_mode("ModelCheckpoint", monitor, mode)
         self.path, self.monitor, self.mode = os.fspath(path), monitor, mode
         self.save_best_only, self.extra = save_best_only, dict(extra or {})
+        self.save_weights_only = save_weights_only
         self.best = math.inf if mode == "min" else -math.inf
+        self.saved_epoch = 0
+
+    def _best_so_far(self) -> float:
+        """The better of the recorded best and the best of the history's earlier epochs."""
+        best = self.best
+        history = getattr(self, "context", {}).get("history")
+        for logs in (history.epochs[:-1] if history is not None else ()):
+            value = logs.get(self.monitor)
+            if value is not None and _is_better(self.mode, float(value), best, 0.0):
+                best = float(value)
+        return best
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
+        value = None
         if self.save_best_only:
             value = _monitored("ModelCheckpoint", self.monitor, logs)
-            if not _is_better(self.mode, value, self.best, 0.0):
+            if not _is_better(self.mode, value, self._best_so_far(), 0.0):
                 return
             self.best = value
-        save_training_checkpoint(self.path, self.context, epoch, self.extra)
+        if self.save_weights_only:
+            metadata = {"epoch": str(epoch), "monitor": self.monitor}
+            if self.monitor in logs:
+                metadata["value"] = repr(float(logs[self.monitor]))
+            io.save(self.context["model"].state_dict(), self.path, metadata=metadata)
+        else:
+            save_training_checkpoint(self.path, self.context, epoch, self.extra)
+        self.saved_epoch = epoch
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best}
@@ -172,25 +198,47 @@ class ModelCheckpoint(Callback):
         self.best = state["best"]
 
 
+class TerminateOnNaN(Callback):
+    """Stop training, instead of raising, when the loss becomes ``nan`` or ``inf``.
+
+    :func:`chainrule.train.fit` checks every batch's loss; without this callback
+    (or ``on_nonfinite="stop"``) a non-finite loss raises
+    :class:`~chainrule.train.fit.NonFiniteLossError`. With it, training ends at
+    that batch: the unfinished epoch is not recorded, the model keeps the weights
+    from before the batch and ``history.nonfinite`` holds the error (as Keras's
+    ``TerminateOnNaN``).
+    """
+
+
+def format_epoch_logs(epoch: int, epochs: int, logs: Mapping[str, float]) -> str:
+    """``epoch  3/40  train_loss 0.1234  ...  lr 0.001  0.4s``: one epoch's logs on a line."""
+    width = len(str(epochs))
+    parts = [f"epoch {epoch:>{width}}/{epochs}"]
+    for key, value in logs.items():
+        if key == "epoch":
+            continue
+        if key == "seconds":
+            parts.append(f"{value:.1f}s")
+        elif key == "lr":
+            parts.append(f"lr {value:.3g}")
+        else:
+            parts.append(f"{key} {value:.4f}")
+    return "  ".join(parts)
+
+
 class PrintLogs(Callback):
-    """Print one line per epoch: ``epoch  3/40  train_loss 0.1234  ...  lr 0.001  0.4s``."""
+    """Print one line per epoch: ``epoch  3/40  train_loss 0.1234  ...  lr 0.001  0.4s``.
+
+    :func:`chainrule.train.fit` prints these lines itself (``verbose=1`` or ``2``);
+    this callback writes them elsewhere, e.g. to a log file (``file=``).
+    """
 
     def __init__(self, file: TextIO | None = None) -> None:
         self.file = file
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
-        width = len(str(self.context["epochs"]))
-        parts = [f"epoch {epoch:>{width}}/{self.context['epochs']}"]
-        for key, value in logs.items():
-            if key == "epoch":
-                continue
-            if key == "seconds":
-                parts.append(f"{value:.1f}s")
-            elif key == "lr":
-                parts.append(f"lr {value:.3g}")
-            else:
-                parts.append(f"{key} {value:.4f}")
-        print("  ".join(parts), file=self.file or sys.stdout, flush=True)
+        print(format_epoch_logs(epoch, self.context["epochs"], logs),
+              file=self.file or sys.stdout, flush=True)
 
 
 def callback_states(callbacks: Sequence[Callback]) -> dict[str, dict[str, Any]]:

@@ -3,24 +3,34 @@
 One epoch of :func:`fit` is::
 
     model.train()
-    for x, y in train_loader:            # a tqdm bar when stdout is a terminal
+    for x, y in train_loader:            # verbose=1: a progress bar (tqdm.auto)
         optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(model(x), y)      # not finite: NonFiniteLossError, before any step
         loss.backward()
         optimizer.step()
     evaluate(model, val_loader)          # model.eval() under chainrule.no_grad()
     scheduler.step()                     # ReduceLROnPlateau: scheduler.step(val_loss)
+    print(one line of the epoch's logs)  # verbose=1 or 2
 
 The epoch's losses are means over samples; its metrics are computed from the
 predictions made during the epoch (training) or after it (validation). Metrics
 are names from :mod:`chainrule.metrics` (``"accuracy"``, ``"f1_macro"``) or
 callables ``metric(y_true, y_pred)``; classification outputs are logits, so the
 predicted class is ``argmax`` over dim 1 (or ``logit > 0`` for one output).
+
+Divergence: each batch's loss is checked (``math.isfinite(loss.item())``) before
+its backward pass. A loss that is ``nan`` or ``inf`` raises
+:class:`NonFiniteLossError` (naming the epoch, the batch and the learning rate)
+with the weights as they were before that batch; ``on_nonfinite="stop"`` or a
+:class:`~chainrule.train.callbacks.TerminateOnNaN` callback only ends training
+(``history.nonfinite`` holds the error). NumPy's overflow warnings, which would
+precede the error, are not printed during training.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -34,9 +44,14 @@ from chainrule import metrics as _metrics
 from chainrule.factory import from_numpy
 from chainrule.function import no_grad
 from chainrule.tensor import Tensor
-from chainrule.train.callbacks import Callback, load_callback_states
+from chainrule.train.callbacks import (
+    Callback,
+    TerminateOnNaN,
+    format_epoch_logs,
+    load_callback_states,
+)
 
-__all__ = ["History", "fit", "evaluate", "predict", "resume"]
+__all__ = ["History", "NonFiniteLossError", "fit", "evaluate", "predict", "resume"]
 
 Metric = str | Callable[[np.ndarray, np.ndarray], float]
 
@@ -51,6 +66,7 @@ class History:
 
     def __init__(self, epochs: Iterable[Mapping[str, float]] = ()) -> None:
         self.epochs: list[dict[str, float]] = [dict(e) for e in epochs]
+        self.nonfinite: NonFiniteLossError | None = None  # set when training stopped on one
 
     def append(self, logs: Mapping[str, float]) -> None:
         self.epochs.append(dict(logs))
@@ -82,6 +98,28 @@ class History:
 
     def __repr__(self) -> str:
         return f"History({len(self.epochs)} epochs)"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became ``nan`` or ``inf``: training diverged.
+
+    ``epoch`` and ``batch`` (1-based; ``None`` for the validation loss) locate it,
+    ``loss`` is the value and ``lr`` the learning rate of the first parameter group.
+    Raised before the backward pass of that batch, so the model holds the weights
+    of the previous batch.
+    """
+
+    def __init__(self, epoch: int, batch: int | None, batches: int | None, loss: float,
+                 lr: float) -> None:
+        self.epoch, self.batch, self.batches, self.loss, self.lr = epoch, batch, batches, loss, lr
+        if batch is None:
+            where = f"the validation loss is {loss} after epoch {epoch}"
+        else:
+            of = f" of {batches}" if batches else ""
+            where = f"the training loss is {loss} at epoch {epoch}, batch {batch}{of}"
+        super().__init__(f"fit: {where} (lr {lr:g}): training diverged; a smaller learning "
+                         f"rate usually fixes this (or clip the gradients with "
+                         f"nn.utils.clip_grad_norm_)")
 
 
 def _metric_fn(metric: Metric) -> tuple[str, Callable[[np.ndarray, np.ndarray], float]]:
@@ -121,10 +159,10 @@ class _EpochStats:
         self.targets: list[np.ndarray] = []
         self.predictions: list[np.ndarray] = []
 
-    def add(self, output: Tensor, target: Any, loss: Tensor | None) -> None:
+    def add(self, output: Tensor, target: Any, loss: float | None) -> None:
         n = len(output.data)
         if loss is not None:
-            self.loss_sum += float(loss.item()) * n
+            self.loss_sum += loss * n
         self.count += n
         self.targets.append(_as_numpy(target))
         self.predictions.append(_predicted_class(output.data))
@@ -141,10 +179,31 @@ class _EpochStats:
         return out
 
 
-def _progress_bar(loader: Any, enabled: bool, description: str) -> Any:
-    if not enabled or not sys.stdout.isatty():
-        return loader
-    from tqdm.auto import tqdm
+def _in_notebook() -> bool:
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    shell = get() if get is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"  # Jupyter, not a terminal IPython
+
+
+def _verbosity(verbose: int | str, progress: bool | None) -> int:
+    if verbose == "auto":
+        interactive = _in_notebook()
+        try:
+            interactive = interactive or sys.stdout.isatty()
+        except (AttributeError, ValueError):  # a replaced or closed stdout
+            pass
+        verbose = 1 if interactive else 2
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"fit: verbose must be 0 (silent), 1 (progress bar and one line per "
+                         f"epoch), 2 (one line per epoch) or 'auto', got {verbose!r}")
+    if progress is False and verbose == 1:
+        verbose = 2
+    return verbose
+
+
+def _progress_bar(loader: Any, description: str) -> Any:
+    from tqdm.auto import tqdm  # a widget in Jupyter, text on a terminal
 
     return tqdm(loader, desc=description, leave=False, file=sys.stdout, dynamic_ncols=True)
 
@@ -173,7 +232,8 @@ def _evaluate(model: Any, loader: Iterable[Any], loss_fn: Any,
             for batch in loader:
                 x, y = _split(batch, "evaluate")
                 output = model(x)
-                stats.add(output, y, None if loss_fn is None else loss_fn(output, y))
+                loss = None if loss_fn is None else float(loss_fn(output, y).item())
+                stats.add(output, y, loss)
     finally:
         model.train(was_training)
     return stats.logs(prefix, metric_fns, loss_fn is not None)
@@ -219,22 +279,45 @@ def fit(
     scheduler: Any = None,
     callbacks: Sequence[Callback] = (),
     metrics: Sequence[Metric] = ("accuracy",),
-    progress: bool = True,
+    verbose: int | str = "auto",
     history: History | None = None,
+    on_nonfinite: str = "raise",
+    progress: bool | None = None,
 ) -> History:
     """Train ``model`` for up to ``epochs`` epochs and return the :class:`History`.
+
+    ``verbose`` (as Keras): 0 prints nothing, 1 a progress bar per epoch
+    (``tqdm.auto``: a widget in Jupyter) and one line per epoch, 2 one line per
+    epoch; ``"auto"`` (the default) is 1 on a terminal or in Jupyter, else 2.
+    ``progress=False`` turns the bar off (1 becomes 2).
 
     ``history`` continues a run (see :func:`resume`): training starts at epoch
     ``len(history) + 1`` and ``epochs`` is the total. A ``ReduceLROnPlateau``
     scheduler is stepped with the epoch's ``val_loss`` (``train_loss`` without a
     ``val_loader``), any other scheduler once per epoch. Callbacks see each epoch's
     logs and may stop training (see :mod:`chainrule.train.callbacks`).
+
+    A batch whose loss is not finite raises :class:`NonFiniteLossError` before its
+    backward pass (``on_nonfinite="raise"``); with ``on_nonfinite="stop"`` or a
+    :class:`~chainrule.train.callbacks.TerminateOnNaN` callback, training ends there
+    instead: the unfinished epoch is not recorded, ``history.nonfinite`` holds the
+    error and the callbacks' ``on_train_end`` runs.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+    if on_nonfinite not in ("raise", "stop"):
+        raise ValueError(f"fit: on_nonfinite must be 'raise' or 'stop', got {on_nonfinite!r}")
+    verbose = _verbosity(verbose, progress)
     metric_fns = [_metric_fn(m) for m in metrics]
     history = History() if history is None else history
+    history.nonfinite = None
     callbacks = list(callbacks)
+    stop_on_nonfinite = on_nonfinite == "stop" or any(isinstance(cb, TerminateOnNaN)
+                                                      for cb in callbacks)
+    try:
+        batches: int | None = len(train_loader)  # type: ignore[arg-type]
+    except TypeError:
+        batches = None
     for cb in callbacks:
         cb.set_context(model=model, optimizer=optimizer, scheduler=scheduler,
                        train_loader=train_loader, val_loader=val_loader, history=history,
@@ -248,21 +331,42 @@ def fit(
         lr = float(optimizer.param_groups[0]["lr"])
         model.train()
         stats = _EpochStats()
-        bar = _progress_bar(train_loader, progress, f"epoch {epoch}/{epochs}")
-        for batch in bar:
-            x, y = _split(batch, "fit")
-            optimizer.zero_grad()
-            output = model(x)
-            loss = loss_fn(output, y)
-            loss.backward()
-            optimizer.step()
-            stats.add(output.detach(), y, loss)
+        bar = _progress_bar(train_loader, f"epoch {epoch}/{epochs}") if verbose == 1 \
+            else train_loader
+        nonfinite = None
+        # overflow shows up as a non-finite loss, reported below: no raw NumPy warnings
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for index, batch in enumerate(bar, start=1):
+                x, y = _split(batch, "fit")
+                optimizer.zero_grad()
+                output = model(x)
+                loss = loss_fn(output, y)
+                value = float(loss.item())
+                if not math.isfinite(value):
+                    nonfinite = NonFiniteLossError(epoch, index, batches, value, lr)
+                    break
+                loss.backward()
+                optimizer.step()
+                stats.add(output.detach(), y, value)
+                if bar is not train_loader:
+                    bar.set_postfix(loss=f"{stats.loss_sum / stats.count:.4f}", refresh=False)
             if bar is not train_loader:
-                bar.set_postfix(loss=f"{stats.loss_sum / stats.count:.4f}", refresh=False)
-        logs: dict[str, float] = {"epoch": epoch}
-        logs.update(stats.logs("train_", metric_fns, True))
-        if val_loader is not None:
-            logs.update(_evaluate(model, val_loader, loss_fn, metric_fns, "val_"))
+                bar.close()
+            if nonfinite is None:
+                logs: dict[str, float] = {"epoch": epoch}
+                logs.update(stats.logs("train_", metric_fns, True))
+                if val_loader is not None:
+                    logs.update(_evaluate(model, val_loader, loss_fn, metric_fns, "val_"))
+                    if not math.isfinite(logs["val_loss"]):
+                        nonfinite = NonFiniteLossError(epoch, None, batches, logs["val_loss"],
+                                                       lr)
+        if nonfinite is not None:
+            if not stop_on_nonfinite:
+                raise nonfinite
+            history.nonfinite = nonfinite
+            if verbose:
+                print(f"stopped: {nonfinite}", file=sys.stdout, flush=True)
+            break
         if scheduler is not None:
             if _is_plateau(scheduler):
                 scheduler.step(logs["val_loss" if val_loader is not None else "train_loss"])
@@ -271,6 +375,8 @@ def fit(
         logs["lr"] = lr
         logs["seconds"] = time.perf_counter() - start
         history.append(logs)
+        if verbose:
+            print(format_epoch_logs(epoch, epochs, logs), file=sys.stdout, flush=True)
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
         if any(cb.stop_training for cb in callbacks):

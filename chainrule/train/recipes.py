@@ -38,6 +38,16 @@ def build_model(name: str, dataset: str, hidden: Sequence[int], dropout: float) 
     raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
 
 
+def parameter_count(name: str, dataset: str, hidden: Sequence[int]) -> int:
+    """The number of parameters :func:`build_model` would give, computed without building it
+    (so an impossible size can be refused before any memory is allocated)."""
+    _, shape, classes = DATASETS[dataset]
+    if name == "mlp":
+        sizes = [int(np.prod(shape)), *map(int, hidden), classes]
+        return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
+
+
 def build_optimizer(name: str, params: Any, lr: float, weight_decay: float) -> optim.Optimizer:
     """sgd, momentum/nesterov (SGD with momentum 0.9), adagrad, rmsprop, adam or adamw
     (whose ``weight_decay`` is decoupled; the others add it to the gradient as L2)."""
