@@ -99,6 +99,12 @@ def _dropout(a):
     return F.dropout(a, p=0.3, training=True, generator=np.random.default_rng(5))
 
 
+def _distinct(rng, *shape):
+    """A float64 leaf of values 0.1 apart in random order: no max-pool ties within eps."""
+    data = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1
+    return cr.tensor(data, dtype=np.float64, requires_grad=True)
+
+
 def _batch_norm(a, w, b):
     stats = np.zeros(3), np.ones(3)
     return F.batch_norm(a, *stats, weight=w, bias=b, training=True)
@@ -153,6 +159,30 @@ FUNCTIONAL = {
     "pairwise_distance": ("pairwise_distance", lambda a, b: F.pairwise_distance(a, b),
                           lambda r: [_x(r, 3, 4), _x(r, 3, 4)]),
     "dropout": ("dropout", _dropout, lambda r: [_x(r, 4, 5)]),
+    "conv1d": ("conv1d", lambda a, w, b: F.conv1d(a, w, b, stride=2, padding=1),
+               lambda r: [_x(r, 2, 2, 5), _x(r, 3, 2, 3), _x(r, 3)]),
+    "conv2d": ("conv2d", lambda a, w, b: F.conv2d(a, w, b, padding="same", groups=2),
+               lambda r: [_x(r, 1, 4, 4, 3), _x(r, 2, 2, 2, 3), _x(r, 2)]),
+    "conv_transpose1d": ("conv_transpose1d",
+                         lambda a, w: F.conv_transpose1d(a, w, stride=2, output_padding=1),
+                         lambda r: [_x(r, 2, 2, 3), _x(r, 2, 3, 2)]),
+    "conv_transpose2d": ("conv_transpose2d",
+                         lambda a, w, b: F.conv_transpose2d(a, w, b, stride=2, padding=1),
+                         lambda r: [_x(r, 1, 2, 3, 2), _x(r, 2, 2, 3, 3), _x(r, 2)]),
+    "dropout2d": ("dropout2d",
+                  lambda a: F.dropout2d(a, p=0.3, generator=np.random.default_rng(5)),
+                  lambda r: [_x(r, 4, 5, 2, 2)]),
+    "max_pool2d": ("max_pool2d", lambda a: F.max_pool2d(a, 3, 2, 1, 2, True),
+                   lambda r: [_distinct(r, 2, 3, 5, 6)]),
+    "max_pool1d": ("max_pool1d", lambda a: F.max_pool1d(a, 3, 2, 1),
+                   lambda r: [_distinct(r, 2, 3, 7)]),
+    "avg_pool2d": ("avg_pool2d", lambda a: F.avg_pool2d(a, 3, 2, 1, True, False),
+                   lambda r: [_x(r, 2, 3, 5, 6)]),
+    "avg_pool1d": ("avg_pool1d", lambda a: F.avg_pool1d(a, 2, 1), lambda r: [_x(r, 2, 3, 7)]),
+    "adaptive_avg_pool2d": ("adaptive_avg_pool2d", lambda a: F.adaptive_avg_pool2d(a, (3, 2)),
+                            lambda r: [_x(r, 2, 3, 5, 7)]),
+    "adaptive_avg_pool1d": ("adaptive_avg_pool1d", lambda a: F.adaptive_avg_pool1d(a, 3),
+                            lambda r: [_x(r, 2, 3, 7)]),
     "batch_norm": ("batch_norm", _batch_norm,
                    lambda r: [_x(r, 4, 3, 2), _pos(r, 3), _x(r, 3)]),
     "layer_norm": ("layer_norm", lambda a, w, b: F.layer_norm(a, (3, 2), w, b),

@@ -167,7 +167,7 @@ def test_gelu_rejects_unknown_approximation_when_called_naming_the_layer():
 # ------------------------------------------------------------------------ dropout
 def test_dropout_eval_is_identity_and_train_scales_kept_units(rng):
     drop = nn.Dropout(0.25)
-    assert repr(drop) == "Dropout(p=0.25)"
+    assert repr(drop) == "Dropout(p=0.25, inplace=False)"  # as torch
     x = rng.standard_normal((50, 40)) + 5
     assert_module_matches(drop.eval(), torch.nn.Dropout(0.25).eval(), x)
     drop.train()

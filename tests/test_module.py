@@ -257,7 +257,7 @@ def test_deepcopy_is_independent():
 # ---------------------------------------------------------------------- repr
 def test_repr_matches_torch():
     model, twin = make_model(), make_torch_model()
-    expected = repr(twin).replace("TorchBlock", "Block").replace(", inplace=False", "")
+    expected = repr(twin).replace("TorchBlock", "Block")
     assert repr(model) == expected
     assert repr(nn.Linear(4, 3)) == "Linear(in_features=4, out_features=3, bias=True)"
     deep = nn.Sequential(nn.Sequential(nn.Linear(1, 1), nn.Tanh()), nn.Flatten())

@@ -7,6 +7,13 @@ from collections.abc import Sequence
 from chainrule import nn
 
 
+def check_positive(model: str, **sizes: object) -> None:
+    """Each of ``sizes`` is a positive int, else a ValueError naming the model and the size."""
+    for name, value in sizes.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{model}: {name} must be a positive int, got {value!r}")
+
+
 def mlp(
     in_features: int,
     hidden: Sequence[int] = (128, 64),
@@ -20,10 +27,8 @@ def mlp(
     generator, so ``chainrule.manual_seed`` fixes them.
     """
     sizes = [in_features, *hidden]
-    for name, value in (("in_features", in_features), ("num_classes", num_classes),
-                        *((f"hidden[{i}]", h) for i, h in enumerate(hidden))):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"mlp: {name} must be a positive int, got {value!r}")
+    check_positive("mlp", in_features=in_features, num_classes=num_classes,
+                   **{f"hidden[{i}]": h for i, h in enumerate(hidden)})
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"mlp: dropout must be in [0, 1), got {dropout!r}")
     layers: list[nn.Module] = [nn.Flatten()]

@@ -19,7 +19,8 @@ from chainrule.nn.activation import (
     Tanh,
 )
 from chainrule.nn.container import ModuleDict, ModuleList, Sequential
-from chainrule.nn.dropout import Dropout
+from chainrule.nn.conv import Conv1d, Conv2d
+from chainrule.nn.dropout import Dropout, Dropout2d
 from chainrule.nn.linear import Flatten, Identity, Linear
 from chainrule.nn.loss import (
     BCELoss,
@@ -35,16 +36,31 @@ from chainrule.nn.module import Module
 from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.penalties import l1_penalty, l2_penalty, linf_penalty
+from chainrule.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from chainrule.nn.summary import Summary, summary
 
 __all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "ELU",
     "Flatten",
     "GELU",
@@ -56,6 +72,8 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
     "ModuleDict",
     "ModuleList",

@@ -18,8 +18,9 @@ from chainrule.ops.activation import (
     softplus,
     tanh,
 )
+from chainrule.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from chainrule.ops.distance import cosine_embedding_loss, cosine_similarity, pairwise_distance
-from chainrule.ops.dropout import dropout
+from chainrule.ops.dropout import dropout, dropout2d
 from chainrule.ops.linalg import linear
 from chainrule.ops.loss import (
     binary_cross_entropy,
@@ -31,16 +32,33 @@ from chainrule.ops.loss import (
     nll_loss,
 )
 from chainrule.ops.norm import batch_norm, layer_norm
+from chainrule.ops.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from chainrule.ops.shape import pad
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "elu",
     "gelu",
     "kl_div",
@@ -49,6 +67,8 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "pad",

@@ -71,6 +71,25 @@ def normalize_dim(dim: Any, shape: tuple[int, ...] | int, op: str) -> int:
     return int(dim) % rank
 
 
+def int_tuple(op: str, name: str, value: Any, n: int, minimum: int | None = None
+              ) -> tuple[int, ...]:
+    """An int, or a sequence of 1 or ``n`` ints, as ``n`` ints (kernel sizes, strides,
+    paddings); each at least ``minimum`` when given. A wrong form is a TypeError, a
+    value below the minimum a ValueError, both naming the op and the argument."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if len(values) == 1:
+        values *= n
+    if len(values) != n or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
+    ):
+        what = "an int" if n == 1 else f"an int or a tuple of {n} ints"
+        raise TypeError(f"{op}: {name} must be {what}, got {value!r}")
+    if minimum is not None and any(v < minimum for v in values):
+        bound = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {bound}, got {name}={value!r}")
+    return tuple(int(v) for v in values)
+
+
 def sizes(args: Sequence[Any]) -> tuple[int, ...]:
     """``f(2, 3)`` or ``f((2, 3))``: the sizes as one tuple."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):

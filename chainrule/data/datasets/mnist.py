@@ -11,15 +11,13 @@ for every mirror however it gzipped them.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
-import shutil
-import tempfile
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+
+from chainrule.data.datasets._files import compare, download_files, read_sums, sha256_bytes
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -64,43 +62,86 @@ def read_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     return np.frombuffer(data, dtype, offset=header).reshape(shape)
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _verify(raw: bytes, name: str, checksums: Mapping[str, str] | None, where: str,
+            reference: Mapping[str, str] = MNIST_IDX_SHA256,
+            reference_of: str = "content") -> bytes:
+    """Check one file's bytes and return its decompressed content.
 
-
-def _read_sums(root: Path) -> dict[str, str] | None:
-    path = root / "SHA256SUMS"
-    if not path.is_file():
-        return None
-    sums = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            sums[name.lstrip("*").strip()] = digest.lower()
-    return sums
-
-
-def _verify(raw: bytes, name: str, checksums: Mapping[str, str] | None, where: str) -> bytes:
-    """Check one file's bytes and return its decompressed content."""
+    ``checksums`` (SHA-256 of the ``.gz`` files) win; without them the file is checked
+    against ``reference``: SHA-256s of the decompressed ``content`` (MNIST) or of the
+    ``gz`` files themselves (Fashion-MNIST).
+    """
     if checksums is not None:
         if name not in checksums:
             raise ValueError(f"{where}: no SHA-256 checksum given for {name}")
-        _compare(checksums[name].lower(), _sha256(raw), name, where)
+        compare(checksums[name], sha256_bytes(raw), name, where)
+    elif reference_of == "gz":
+        compare(reference[name], sha256_bytes(raw), name, where)
     try:
         content = gzip.decompress(raw)
     except (OSError, EOFError) as e:
         raise ValueError(f"{where}: {name} is not a valid gzip file ({e})") from e
-    if checksums is None:
-        _compare(MNIST_IDX_SHA256[name], _sha256(content), name + " (decompressed)", where)
+    if checksums is None and reference_of == "content":
+        compare(reference[name], sha256_bytes(content), name + " (decompressed)", where)
     return content
 
 
-def _compare(expected: str, actual: str, name: str, where: str) -> None:
-    if actual != expected:
-        raise ValueError(
-            f"{where}: SHA-256 mismatch for {name}: expected {expected}, got {actual} "
-            "(corrupted or incomplete file)"
-        )
+def load_idx_dataset(
+    root: str | os.PathLike,
+    checksums: Mapping[str, str] | None,
+    *,
+    where: str,
+    description: str,
+    downloader: str,
+    reference: Mapping[str, str],
+    reference_of: str,
+    files: Mapping[str, str] = FILES,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Read an MNIST-layout data set (four IDX gzip files) from ``root``, verified."""
+    root = Path(root)
+    if checksums is None:
+        checksums = read_sums(root)
+    arrays = {}
+    for key, name in files.items():
+        path = root / name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{where}: {path} not found; put the four {description} IDX .gz files in "
+                f"{root} or fetch them with {downloader}(root)"
+            )
+        content = _verify(path.read_bytes(), name, checksums, where, reference, reference_of)
+        arrays[key] = read_idx(content, name)
+    out = []
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(
+                f"{where}: {split} images have shape {images.shape} and labels "
+                f"{labels.shape}; expected (N, H, W) and (N,)"
+            )
+        X = (images.astype(np.float32) / 255.0)[:, None]
+        out.append((X, labels.astype(np.int64)))
+    return out[0], out[1]
+
+
+def download_idx_dataset(
+    root: str | os.PathLike,
+    url_base: str,
+    checksums: Mapping[str, str] | None,
+    timeout: float,
+    *,
+    where: str,
+    reference: Mapping[str, str],
+    reference_of: str,
+    files: Mapping[str, str] = FILES,
+) -> Path:
+    """Download the four IDX gzip files from ``url_base`` into ``root``, all or nothing."""
+
+    def verify(path: Path, name: str, at: str) -> None:
+        _verify(path.read_bytes(), name, checksums, at, reference, reference_of)
+
+    urls = {name: url_base.rstrip("/") + "/" + name for name in files.values()}
+    return download_files(root, urls, verify, where, timeout)
 
 
 def load_mnist(
@@ -113,29 +154,9 @@ def load_mnist(
     10,000 test images. Files are verified first (see the module docstring); a missing
     or corrupted file raises ``FileNotFoundError`` / ``ValueError`` naming it.
     """
-    root = Path(root)
-    if checksums is None:
-        checksums = _read_sums(root)
-    arrays = {}
-    for key, name in FILES.items():
-        path = root / name
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"load_mnist: {path} not found; put the four MNIST IDX .gz files in {root} "
-                "or fetch them with download_mnist(root)"
-            )
-        arrays[key] = read_idx(_verify(path.read_bytes(), name, checksums, "load_mnist"), name)
-    out = []
-    for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise ValueError(
-                f"load_mnist: {split} images have shape {images.shape} and labels "
-                f"{labels.shape}; expected (N, H, W) and (N,)"
-            )
-        X = (images.astype(np.float32) / 255.0)[:, None]
-        out.append((X, labels.astype(np.int64)))
-    return out[0], out[1]
+    return load_idx_dataset(root, checksums, where="load_mnist", description="MNIST",
+                            downloader="download_mnist", reference=MNIST_IDX_SHA256,
+                            reference_of="content")
 
 
 def download_mnist(
@@ -152,31 +173,5 @@ def download_mnist(
     or corrupted download raises and leaves nothing behind. Files already present
     and valid are not downloaded again. Load them with :func:`load_mnist`.
     """
-    root = Path(root)
-    created = not root.exists()
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".mnist-download-", dir=root))
-    try:
-        fetched = []
-        for name in FILES.values():
-            if (root / name).is_file():
-                try:
-                    _verify((root / name).read_bytes(), name, checksums, "download_mnist")
-                    continue
-                except ValueError:
-                    pass  # replaced by a fresh download below
-            url = url_base.rstrip("/") + "/" + name
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                raw = response.read()
-            _verify(raw, name, checksums, f"download_mnist ({url})")
-            (tmp / name).write_bytes(raw)
-            fetched.append(name)
-        for name in fetched:
-            os.replace(tmp / name, root / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created and not any(root.iterdir()):
-            root.rmdir()
-        raise
-    shutil.rmtree(tmp, ignore_errors=True)
-    return root
+    return download_idx_dataset(root, url_base, checksums, timeout, where="download_mnist",
+                                reference=MNIST_IDX_SHA256, reference_of="content")
