@@ -349,3 +349,24 @@ def test_plots_are_pngs_and_check_their_input(tmp_path):
         plot_confusion_matrix(np.zeros((2, 3)), tmp_path / "x.png")
     with pytest.raises(ValueError, match="no epochs"):
         plot_learning_curves(History(), tmp_path / "x.png")
+
+
+def test_resume_with_a_loader_state_that_does_not_fit_leaves_the_model_unchanged(tmp_path):
+    from chainrule import io
+
+    cr.manual_seed(0)
+    model = nn.Linear(2, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    path = tmp_path / "ck.safetensors"
+    io.save_checkpoint(path, model, opt, extra={"train_loader": {"nonsense": 1}, "history": []})
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    with cr.no_grad():
+        model.weight.add_(1.0)  # differs from the checkpoint now
+    changed = {k: v.copy() for k, v in model.state_dict().items()}
+    loader = DataLoader(TensorDataset(np.zeros((4, 2), np.float32), np.zeros(4)), batch_size=2,
+                        shuffle=True, seed=0)
+    with pytest.raises((ValueError, KeyError, TypeError)):
+        resume(path, model, opt, train_loader=loader)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, changed[key])
+    assert not np.array_equal(changed["weight"], before["weight"])

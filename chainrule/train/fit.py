@@ -47,6 +47,7 @@ from chainrule.tensor import Tensor
 from chainrule.train.callbacks import (
     Callback,
     TerminateOnNaN,
+    callback_states,
     format_epoch_logs,
     load_callback_states,
 )
@@ -402,8 +403,17 @@ def resume(
     ``history=history`` to :func:`fit` to continue exactly; ``stopped`` tells that a
     callback had ended the run.
     """
-    extra = io.load_checkpoint(path, model, optimizer, scheduler)
-    if train_loader is not None and extra.get("train_loader") is not None:
-        train_loader.load_state_dict(extra["train_loader"])
-    load_callback_states(callbacks, extra.get("callbacks", {}))
+    extra = io.checkpoint_extra(path)  # verified; nothing has changed yet
+    loader_before = None if train_loader is None else train_loader.state_dict()
+    callbacks_before = callback_states(callbacks)
+    try:  # the loader and callbacks first: a state that does not fit leaves the model as it was
+        if train_loader is not None and extra.get("train_loader") is not None:
+            train_loader.load_state_dict(extra["train_loader"])
+        load_callback_states(callbacks, extra.get("callbacks", {}))
+        io.load_checkpoint(path, model, optimizer, scheduler)
+    except BaseException:
+        if train_loader is not None:
+            train_loader.load_state_dict(loader_before)
+        load_callback_states(callbacks, callbacks_before)
+        raise
     return History(extra.get("history", [])), bool(extra.get("stopped", False))
