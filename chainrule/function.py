@@ -29,12 +29,13 @@ and frees each node after use unless ``retain_graph=True``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from chainrule import profiler
 from chainrule.tensor import Tensor
 
 _grad_enabled = True
@@ -75,6 +76,94 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     )
     summed = grad.sum(axis=axes, keepdims=True) if axes else grad
     return summed.reshape(shape)
+
+
+class Observer:
+    """Watches the engine at work, without the engine knowing what for (a profiler,
+    gradient-flow statistics, a graph explainer). Override what you need:
+
+    - ``forward(op, run)``: wraps one op's forward; must return ``run()``'s result;
+    - ``backward(node, run)``: wraps one node's backward; must return ``run()``'s result;
+    - ``gradient(node, index, grad)``: sees δ for input ``index`` of ``node`` as it is
+      computed (an array; read it, never change it).
+
+    Install one with :func:`observe`. With none installed the engine pays one
+    falsy check per op and per node.
+    """
+
+    def forward(self, op: type[Function], run: Callable[[], Any]) -> Any:
+        return run()
+
+    def backward(self, node: Function, run: Callable[[], Any]) -> Any:
+        return run()
+
+    def gradient(self, node: Function, index: int, grad: np.ndarray) -> None:
+        return None
+
+
+_observers: tuple[Observer, ...] = ()
+
+
+def add_observer(observer: Observer) -> None:
+    """Let ``observer`` watch the engine from now on (see :func:`observe` for a block)."""
+    global _observers
+    _observers = (*_observers, observer)
+
+
+def remove_observer(observer: Observer) -> None:
+    global _observers
+    _observers = tuple(o for o in _observers if o is not observer)
+
+
+@contextlib.contextmanager
+def observe(observer: Observer) -> Iterator[Observer]:
+    """Let ``observer`` watch every forward, backward and gradient inside the block."""
+    add_observer(observer)
+    try:
+        yield observer
+    finally:
+        remove_observer(observer)
+
+
+def _observed(method: str, subject: Any, run: Callable[[], Any]) -> Any:
+    """``run`` wrapped by every observer's ``forward`` or ``backward``, first one outermost."""
+    for observer in reversed(_observers):
+        run = _wrapped(getattr(observer, method), subject, run)
+    return run()
+
+
+def _wrapped(wrap: Callable[..., Any], subject: Any, run: Callable[[], Any]) -> Callable[[], Any]:
+    return lambda: wrap(subject, run)
+
+
+#: gradient hooks (``Tensor.register_hook``) by the id of their owner -- a leaf
+#: tensor, or a non-leaf's node -- for as long as the owner lives
+grad_hooks: dict[int, dict[int, Callable[[Tensor], Any]]] = {}
+
+
+def hooks_for(owner: Any) -> dict[int, Callable[[Tensor], Any]]:
+    """The (new or existing) hook table of ``owner``, dropped when ``owner`` dies."""
+    table = grad_hooks.get(id(owner))
+    if table is None:
+        table = grad_hooks[id(owner)] = {}
+        weakref.finalize(owner, grad_hooks.pop, id(owner), None)
+    return table
+
+
+def _run_hooks(owner: Any, grad: np.ndarray) -> np.ndarray:
+    """δ after the hooks registered on ``owner``: each may return a replacement."""
+    hooks = grad_hooks.get(id(owner), {}).values()
+    for hook in sorted(hooks, key=lambda h: getattr(h, "runs_last", False)):  # retain_grad
+        result = hook(Tensor._make(grad, False, None))
+        if result is not None:
+            replacement = result.data if isinstance(result, Tensor) else np.asarray(result)
+            if replacement.shape != grad.shape:
+                raise RuntimeError(
+                    f"a gradient hook returned shape {replacement.shape} for a gradient of "
+                    f"shape {grad.shape}"
+                )
+            grad = np.array(replacement, dtype=grad.dtype)  # our own copy
+    return grad
 
 
 class SavedTensorModified(RuntimeError):
@@ -150,9 +239,8 @@ class Function:
                 needs.append(False)
         ctx.needs_input_grad = needs = tuple(needs)
         record = any_needs and _grad_enabled
-        if profiler.active is not None:
-            with profiler.active.timing(cls.__name__, "forward"):
-                out = cls.forward(ctx, *arrays, **kwargs)
+        if _observers:
+            out = _observed("forward", cls, lambda: cls.forward(ctx, *arrays, **kwargs))
         else:
             out = cls.forward(ctx, *arrays, **kwargs)
         if not record:
@@ -288,19 +376,22 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
     grads: dict[Function, np.ndarray] = {root._ctx: grad}
     owned: set[Function] = set()  # nodes whose gradient buffer the engine allocated
     handed_out: set[int] = {_owner(grad)}  # memory already stored somewhere
+    hooked_leaves: dict[Tensor, np.ndarray] = {}  # leaves with hooks see their total δ
     ready = [root._ctx]
-    timer = profiler.active
+    observers = _observers
     while ready:
         node = ready.pop()
         upstream = grads.pop(node, None)
         inputs = node.inputs
+        if upstream is not None and grad_hooks and id(node) in grad_hooks:
+            upstream = _run_hooks(node, upstream)
         if upstream is None:  # no path sent a gradient: its inputs get none either
             input_grads: Any = (None,) * len(inputs)
-        elif timer is None:
+        elif not observers:
             input_grads = node.backward(node, upstream)
         else:
-            with timer.timing(type(node).__name__, "backward"):
-                input_grads = node.backward(node, upstream)
+            input_grads = _observed("backward", node,
+                                    functools.partial(node.backward, node, upstream))
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if len(input_grads) != len(inputs):
@@ -308,15 +399,21 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
                 f"{type(node).__name__}.backward returned {len(input_grads)} gradients "
                 f"for {len(inputs)} inputs"
             )
-        for x, g, parent in zip(inputs, input_grads, node.parents):
+        for index, (x, g, parent) in enumerate(zip(inputs, input_grads, node.parents)):
             if parent is None:
                 continue
             if g is not None:
                 if g.shape != x.data.shape or g.dtype != x.data.dtype:
                     g = _checked(node, x, g)
+                for observer in observers:
+                    observer.gradient(node, index, g)
                 base = g.base
                 key = id(g) if base is None else id(base)  # the memory g lives in
                 if isinstance(parent, Tensor):  # a leaf that requires grad: it keeps g
+                    if grad_hooks and id(parent) in grad_hooks:  # summed first, as torch
+                        total = hooked_leaves.get(parent)
+                        hooked_leaves[parent] = g if total is None else total + g
+                        continue
                     if key in handed_out or (base is not None and not g.flags.writeable):
                         g = g.copy()
                     else:
@@ -340,6 +437,8 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
         if not retain_graph:
             node.__dict__.clear()
             node.inputs = None
+    for leaf, total in hooked_leaves.items():
+        _accumulate_leaf(leaf, _run_hooks(leaf, np.array(total)))
 
 
 def _owner(array: np.ndarray) -> int:

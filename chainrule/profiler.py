@@ -7,7 +7,8 @@ Use it as a context manager::
     print(prof.table())
 
 or set ``CHAINRULE_PROFILE=1`` in the environment: the whole process is then
-profiled and the table is printed to stderr at exit.
+profiled and the table is printed to stderr at exit. The profiler is an engine
+:class:`~chainrule.function.Observer`: the engine does not know it is there.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from chainrule.function import Function, Observer, add_observer, observe
 
 __all__ = ["Profile", "profile", "active"]
 
@@ -31,21 +35,26 @@ class OpStats:
     seconds: float = 0.0
 
 
-class Profile:
+class Profile(Observer):
     """Collects :class:`OpStats` keyed by (op name, "forward" | "backward")."""
 
     def __init__(self) -> None:
         self.stats: dict[tuple[str, str], OpStats] = {}
 
-    @contextlib.contextmanager
-    def timing(self, op: str, direction: str) -> Iterator[None]:
+    def _timed(self, op: str, direction: str, run: Callable[[], Any]) -> Any:
         start = time.perf_counter()
         try:
-            yield
+            return run()
         finally:
             entry = self.stats.setdefault((op, direction), OpStats())
             entry.calls += 1
             entry.seconds += time.perf_counter() - start
+
+    def forward(self, op: type[Function], run: Callable[[], Any]) -> Any:
+        return self._timed(op.__name__, "forward", run)
+
+    def backward(self, node: Function, run: Callable[[], Any]) -> Any:
+        return self._timed(type(node).__name__, "backward", run)
 
     def total_seconds(self) -> float:
         return sum(s.seconds for s in self.stats.values())
@@ -65,7 +74,7 @@ class Profile:
         return "\n".join(lines)
 
 
-active: Profile | None = None
+active: Profile | None = None  # the innermost profile() running, if any
 
 
 @contextlib.contextmanager
@@ -74,16 +83,16 @@ def profile() -> Iterator[Profile]:
     global active
     previous, active = active, Profile()
     try:
-        yield active
+        with observe(active):
+            yield active
     finally:
         active = previous
 
 
 def _profile_from_environment() -> None:
-    global active
     if os.environ.get("CHAINRULE_PROFILE", "") not in ("", "0"):
-        active = Profile()
-        session = active
+        session = Profile()
+        add_observer(session)  # for the whole process
         atexit.register(lambda: print(session.table(), file=sys.stderr))
 
 

@@ -17,7 +17,8 @@ in reverse. Semantics follow PyTorch:
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -291,6 +292,34 @@ class Tensor:
 
     def long(self) -> Tensor:
         return self.astype(np.int64)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is
+        computed; a returned tensor replaces it (as ``torch.Tensor.register_hook``). For
+        a leaf the hook sees the total gradient of one backward, before it is added to
+        ``.grad``. Returns a handle whose ``remove()`` unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        hooks = hooks_for(self if self._ctx is None else self._ctx)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor too (leaves always keep it)."""
+        if self._ctx is None:
+            return
+        me = weakref.ref(self)
+
+        def keep(grad: Tensor) -> None:
+            t = me()
+            if t is not None:
+                t._grad = grad.clone() if t._grad is None else t._grad + grad
+
+        keep.runs_last = True  # type: ignore[attr-defined]  # after the other hooks, as torch
+        self.register_hook(keep)
 
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Back-propagate from this tensor: δ_self = ``grad`` (1 for a scalar).
@@ -786,7 +815,13 @@ def _operand(other: Any) -> Any:
 
 # The ops modules import Tensor from here; the methods above reach them through
 # these module names, bound once everything is defined (the cycle is deliberate).
-from chainrule.function import is_grad_enabled, run_backward, version_counter  # noqa: E402
+from chainrule.function import (  # noqa: E402
+    hooks_for,
+    is_grad_enabled,
+    run_backward,
+    version_counter,
+)
+from chainrule.hooks import RemovableHandle  # noqa: E402
 from chainrule.ops import (  # noqa: E402
     activation,
     elementwise,

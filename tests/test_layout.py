@@ -17,9 +17,9 @@ from chainrule.function import Function
 PACKAGE = Path(chainrule.__file__).parent
 
 LAYERS = [
-    ["chainrule.random", "chainrule.profiler"],
+    ["chainrule.random", "chainrule.hooks"],
     ["chainrule.tensor", "chainrule.function"],
-    ["chainrule.ops", "chainrule.factory", "chainrule.tensor_functions"],
+    ["chainrule.ops", "chainrule.factory", "chainrule.tensor_functions", "chainrule.profiler"],
     ["chainrule.nn", "chainrule.check", "chainrule.metrics"],
     ["chainrule.optim", "chainrule.data", "chainrule.io"],
     ["chainrule.train", "chainrule.models", "chainrule.neighbors", "chainrule.inspect"],

@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from chainrule.function import bump_version
+from chainrule.hooks import RemovableHandle
+from chainrule.nn.backward_hooks import BackwardHook, call_with_backward_hooks
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
@@ -26,26 +28,6 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict[int, ForwardHook]) -> None:
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
 
 
 _DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")
@@ -92,6 +74,7 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_backward_hooks", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -99,6 +82,14 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._backward_hooks:
+            return call_with_backward_hooks(
+                self, list(self._backward_hooks.values()), args,
+                lambda *watched: self._forward_with_hooks(watched, kwargs),
+            )
+        return self._forward_with_hooks(args, kwargs)
+
+    def _forward_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         output = self.forward(*args, **kwargs)
         if not self._forward_hooks:
             return output
@@ -113,6 +104,14 @@ class Module:
         return value replaces the output. Returns a handle with ``remove()``."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_hook(self, hook: BackwardHook) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect
+        to this module's inputs are computed (see :mod:`chainrule.nn.backward_hooks`).
+        Returns a handle with ``remove()``."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
         return handle
 
     # ------------------------------------------------------------ registration
