@@ -35,28 +35,44 @@ from typing import Any
 
 import chainrule
 from chainrule import io, metrics, nn
-from chainrule.data import DataLoader, TensorDataset, train_val_test_split
+from chainrule.data import DataLoader, TensorDataset
 from chainrule.train.callbacks import EarlyStopping, ModelCheckpoint
 from chainrule.train.fit import History, NonFiniteLossError, fit, predict, resume
 from chainrule.train.recipes import (
     DATASETS,
     DEFAULT_LR,
+    LARGE_DATASET_EPOCHS,
+    MODEL_DEFAULTS,
     MODELS,
     OPTIMIZERS,
     SCHEDULES,
+    DataUnavailable,
+    activation_count,
+    build_augmentation,
     build_model,
     build_optimizer,
     build_scheduler,
+    default_epochs,
+    freeze_body,
+    load_body,
     parameter_count,
+    prepare_data,
 )
 
+# None: the model's default (recipes.MODEL_DEFAULTS), or not used by the model
 DEFAULTS: dict[str, Any] = {
-    "model": "mlp", "dataset": "digits", "hidden": [512, 256], "dropout": 0.3,
-    "epochs": 60, "batch_size": 32, "optimizer": "adam", "lr": None, "weight_decay": 0.0,
-    "schedule": "none", "patience": 20, "seed": 0, "val_size": 0.1, "test_size": 0.2,
+    "model": "mlp", "dataset": "digits", "data_dir": None, "hidden": None, "channels": None,
+    "depth": None, "dropout": None, "epochs": None, "batch_size": None, "optimizer": "adam",
+    "lr": None, "weight_decay": 0.0, "schedule": "none", "patience": None, "seed": 0,
+    "val_size": 0.1, "test_size": 0.2, "augment": False, "train_subset": None, "classes": None,
+    "init_from": None, "freeze": "none",
 }
+# what a checkpoint of an older chainrule, which lacks these entries, ran with
+OLDER_RUNS = {"data_dir": None, "channels": None, "depth": None, "augment": False,
+              "train_subset": None, "classes": None, "init_from": None, "freeze": "none"}
+ARCHITECTURE = ("hidden", "channels", "depth", "dropout")  # taken from an --init-from run
 # the flags a resumed run may change; the others must match the checkpointed run's config
-RESUME_MAY_CHANGE = ("epochs",)
+RESUME_MAY_CHANGE = ("epochs", "data_dir")
 CHECKPOINT = "model.safetensors"  # resumable: weights, optimizer, scheduler, random states
 BEST = "best.safetensors"  # the weights of the epoch with the best validation loss so far
 HISTORY = "history.json"
@@ -95,34 +111,87 @@ def _probability(text: str) -> float:
     return _number(text, float, lambda v: 0 <= v < 1, "a probability in [0, 1)")
 
 
-def _hidden(text: str) -> list[int]:
+def _sizes(text: str, example: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         sizes = []
     if not sizes or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"expected comma-separated positive sizes such as "
-                                         f"128,64, got {text!r}")
+                                         f"{example}, got {text!r}")
     return sizes
+
+
+def _hidden(text: str) -> list[int]:
+    return _sizes(text, "128,64")
+
+
+def _channels(text: str) -> list[int]:
+    return _sizes(text, "32,64")
+
+
+def _classes(text: str) -> list[int]:
+    """``0-4``, ``5,6,7`` or ``0-2,7``: distinct class labels, in the order given."""
+    classes: list[int] = []
+    try:
+        for part in text.split(","):
+            low, sep, high = part.strip().partition("-")
+            first, last = int(low), int(high) if sep else int(low)
+            if first < 0 or last < first:
+                raise ValueError
+            classes.extend(range(first, last + 1))
+    except ValueError:
+        classes = []
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise argparse.ArgumentTypeError(f"expected two or more distinct class labels such as "
+                                         f"0-4 or 0,1,7, got {text!r}")
+    return classes
+
+
+def _format_classes(classes: Sequence[int]) -> str:
+    if list(classes) == list(range(classes[0], classes[-1] + 1)):
+        return f"{classes[0]}-{classes[-1]}"
+    return ",".join(map(str, classes))
+
+
+def _defaults_help() -> str:
+    parts = []
+    for model, d in MODEL_DEFAULTS.items():
+        sizes = [f"{k} {','.join(map(str, d[k]))}" for k in ("channels", "hidden") if d[k]]
+        if d["depth"]:
+            sizes.append(f"depth {d['depth']}")
+        if d["dropout"] is not None:
+            sizes.append(f"dropout {d['dropout']}")
+        parts.append(f"{model}: {', '.join(sizes)}, {d['epochs']} epochs "
+                     f"({LARGE_DATASET_EPOCHS[model]} on mnist, fashion-mnist and cifar10), "
+                     f"batch size {d['batch_size']}, patience {d['patience']}")
+    return "; ".join(parts)
 
 
 def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=MODELS, default=None,
-                   help=f"architecture (default {DEFAULTS['model']})")
-    p.add_argument("--dataset", choices=sorted(DATASETS), default=None,
-                   help=f"dataset (default {DEFAULTS['dataset']}: 1797 8x8 handwritten digits)")
+                   help=f"architecture (default {DEFAULTS['model']}): a multilayer perceptron, "
+                        "a convolutional network (conv-ReLU-maxpool blocks, then Linear "
+                        "layers) or a residual network of basic blocks")
+    p.add_argument("--dataset", choices=tuple(DATASETS), default=None,
+                   help=f"dataset (default {DEFAULTS['dataset']}): "
+                        + "; ".join(f"{k}: {v.description}" for k, v in DATASETS.items()))
     p.add_argument("--hidden", type=_hidden, default=None, metavar="H1,H2,...",
-                   help="hidden layer sizes of the mlp (default "
-                        f"{','.join(map(str, DEFAULTS['hidden']))})")
+                   help="sizes of the hidden Linear layers of the mlp and of the cnn's "
+                        "classifier")
+    p.add_argument("--channels", type=_channels, default=None, metavar="C1,C2,...",
+                   help="channels of the cnn's convolution blocks, or widths of the resnet's "
+                        "stages")
+    p.add_argument("--depth", type=_positive_int, default=None, metavar="N",
+                   help="basic blocks per stage of the resnet")
     p.add_argument("--dropout", type=_probability, default=None, metavar="P",
-                   help=f"dropout probability after each hidden layer (default "
-                        f"{DEFAULTS['dropout']})")
+                   help="dropout probability after each hidden Linear layer (mlp, cnn)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainrule",
-        description="chainrule: train and inspect models on bundled datasets.",
+        description="chainrule: train and inspect models on bundled and downloaded datasets.",
         epilog="Run 'chainrule <command> --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"chainrule {chainrule.__version__}")
@@ -130,25 +199,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train", help="train a model; write checkpoint, history and plots",
-        description="Train a model on a stratified 70/10/20 train/validation/test split "
-                    "fixed by --seed, with early stopping on the validation loss. Prints one line "
-                    "per epoch and last 'test accuracy A  macro-F1 F  (epoch E, best "
-                    "validation loss)': the test set is evaluated once, on the weights of "
-                    "the epoch with the lowest validation loss. Writes into the run "
-                    "directory: model.safetensors (a checkpoint updated every epoch: "
+        description="Train a model with early stopping on the validation loss. Splits, "
+                    "stratified and fixed by --seed: digits 70/10/20 train/validation/test; "
+                    "the sets that come with a test set (mnist1d, mnist, fashion-mnist, "
+                    "cifar10) keep it and take 10% of their training set for validation. "
+                    "Prints one line per epoch and last 'test accuracy A  macro-F1 F  (epoch "
+                    "E, best validation loss)': the test set is evaluated once, on the "
+                    "weights of the epoch with the lowest validation loss. Writes into the "
+                    "run directory: model.safetensors (a checkpoint updated every epoch: "
                     "weights, optimizer, scheduler and random states), best.safetensors "
                     "(the weights of the best epoch), history.json (per-epoch metrics, "
                     "test metrics and tested epoch, configuration), learning_curves.png "
-                    "and confusion_matrix.png (plots need matplotlib). Exit status: 0 done, "
-                    "1 error (e.g. the loss diverged), 130 SIGINT, 143 SIGTERM, 141 stdout "
+                    "and confusion_matrix.png (plots need matplotlib). Defaults per model: "
+                    f"{_defaults_help()}. Exit status: 0 done, 1 error (e.g. the loss "
+                    "diverged, the data is missing), 130 SIGINT, 143 SIGTERM, 141 stdout "
                     "closed (| head).",
     )
     _add_model_arguments(train)
+    train.add_argument("--data-dir", default=None, metavar="DIR",
+                       help="where the files of mnist, fashion-mnist or cifar10 are (get them "
+                            "with chainrule.data.datasets.download_mnist(DIR), "
+                            "download_fashion_mnist(DIR) or download_cifar10(DIR))")
+    train.add_argument("--augment", action="store_true", default=None,
+                       help="augment the training batches (never validation or test): small "
+                            "rotations and shifts of digits, flips and shifts of fashion-mnist, "
+                            "padded random crops and flips of cifar10, shifts of mnist1d "
+                            "signals")
+    train.add_argument("--train-subset", type=_positive_int, default=None, metavar="N",
+                       help="train on a stratified random subset of N samples of the "
+                            "training split (fixed by --seed)")
+    train.add_argument("--classes", type=_classes, default=None, metavar="LIST",
+                       help="train and evaluate on these classes only, e.g. 0-4 or 0,1,7, "
+                            "relabelled 0..k-1 in the order given")
+    train.add_argument("--init-from", default=None, metavar="DIR",
+                       help="start from the weights of the run in DIR (its best.safetensors, "
+                            "else its model.safetensors): the same architecture, whose "
+                            "sizes and dataset are taken from that run unless given; the "
+                            "head (last Linear) is re-initialised when the number of classes "
+                            "differs or with --freeze body")
+    train.add_argument("--freeze", choices=("none", "body"), default=None,
+                       help="body: train only the head (the last Linear) of the --init-from "
+                            "model; the rest keeps its weights (and BatchNorm its running "
+                            "statistics) bit for bit (default none)")
     train.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
-                       help=f"total number of epochs (default {DEFAULTS['epochs']}; with "
-                            "--resume: the total including the epochs already run)")
+                       help="total number of epochs (default per model and dataset, see "
+                            "above; with --resume: the total including the epochs already run)")
     train.add_argument("--batch-size", type=_positive_int, default=None, metavar="B",
-                       help=f"mini-batch size (default {DEFAULTS['batch_size']})")
+                       help="mini-batch size (default per model)")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                        help=f"optimizer (default {DEFAULTS['optimizer']}); momentum and "
                             "nesterov are SGD with momentum 0.9")
@@ -164,17 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
                             f"stalls) (default {DEFAULTS['schedule']})")
     train.add_argument("--patience", type=_non_negative_int, default=None, metavar="N",
                        help="early stopping: epochs without validation-loss improvement "
-                            f"before stopping, 0 to disable (default {DEFAULTS['patience']})")
+                            "before stopping, 0 to disable (default per model)")
     train.add_argument("--seed", type=_non_negative_int, default=None, metavar="S",
-                       help=f"seed for the split, initialisation and shuffling (default "
-                            f"{DEFAULTS['seed']})")
+                       help=f"seed for the split, subset, initialisation, shuffling and "
+                            f"augmentation (default {DEFAULTS['seed']})")
     train.add_argument("--out", default=None, metavar="DIR",
                        help="run directory (default: a new runs/<time>-<model>-<dataset>, "
                             "with runs/latest pointing at it; with --resume: the resumed "
                             "directory); refused if it holds another run, unless --overwrite")
     train.add_argument("--resume", default=None, metavar="DIR",
                        help="continue the run saved in DIR (its configuration; only "
-                            "--epochs, --out and --quiet may be given anew)")
+                            "--epochs, --data-dir, --out and --quiet may be given anew)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace the run that --out holds (its checkpoints, history and "
                             "plots are deleted first)")
@@ -184,27 +281,91 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser(
         "summary", help="print a model's layers, output shapes and parameter counts",
         description="Print the layer-by-layer summary (chainrule.nn.summary) of a model "
-                    "sized for a dataset.",
+                    "sized for a dataset's input shape (no data is read).",
     )
     _add_model_arguments(summary)
     return parser
 
 
 # ----------------------------------------------------------------------------- train
-def _fail(message: str) -> SystemExit:
+def _fail(message: str, command: str = "train") -> SystemExit:
     """The one-line error of ``chainrule train`` (stderr, exit status 1)."""
-    return SystemExit(f"chainrule train: {message}")
+    return SystemExit(f"chainrule {command}: {message}")
 
 
-def _config(args: argparse.Namespace, stored: dict[str, Any] | None) -> dict[str, Any]:
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _show(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        return _format_classes(value) if key == "classes" else ",".join(map(str, value))
+    return str(value)
+
+
+def _architecture_flags(config: dict[str, Any]) -> str:
+    """The flags that size the model, e.g. ``--channels 32,64 --hidden 128``."""
+    keys = {"mlp": ("hidden",), "cnn": ("channels", "hidden"),
+            "resnet": ("channels", "depth")}[config["model"]]
+    return " ".join(f"{_flag(k)} {_show(k, config[k])}" for k in keys)
+
+
+def _num_classes(config: dict[str, Any]) -> int:
+    classes = config["classes"]
+    return DATASETS[config["dataset"]].classes if classes is None else len(classes)
+
+
+def _check_applicable(config: dict[str, Any], given: dict[str, Any],
+                      command: str = "train") -> None:
+    """Refuse flags the chosen model or dataset does not use, and impossible classes."""
+    model, dataset = config["model"], config["dataset"]
+    unused = {"hidden": model == "resnet", "dropout": model == "resnet",
+              "channels": model == "mlp", "depth": model != "resnet"}
+    users = {"hidden": "the mlp and the cnn", "dropout": "the mlp and the cnn",
+             "channels": "the cnn and the resnet", "depth": "the resnet"}
+    for key, not_used in unused.items():
+        if key in given and not_used:
+            raise _fail(f"{_flag(key)} sizes {users[key]}; the {model} has no such setting",
+                        command)
+    if "data_dir" in given and not DATASETS[dataset].files:
+        raise _fail(f"--data-dir is for the datasets read from files (mnist, fashion-mnist, "
+                    f"cifar10); {dataset} needs none")
+    if config["freeze"] == "body" and config["init_from"] is None:
+        raise _fail("--freeze body trains only the head of a model loaded with --init-from DIR; "
+                    "give --init-from")
+    classes, count = config["classes"], DATASETS[dataset].classes
+    if classes is not None and max(classes) >= count:
+        raise _fail(f"--classes {_format_classes(classes)}: {dataset} has the classes "
+                    f"0-{count - 1}")
+
+
+def _config(args: argparse.Namespace, stored: dict[str, Any] | None,
+            source: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's configuration: the flags given, then (resuming) the stored configuration
+    or (with --init-from) the source run's model and dataset, then the defaults."""
     given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k, None) is not None}
     if stored is None:
-        config = {**DEFAULTS, **given}
+        config = dict(DEFAULTS)
+        if source is not None:
+            for key in ("model", "dataset"):
+                config[key] = given.get(key, source[key])
+            if config["dataset"] == source["dataset"]:
+                config["data_dir"] = source["data_dir"]
+            if config["model"] == source["model"]:
+                config.update({k: source[k] for k in ARCHITECTURE})
+        config.update(given)
+        _check_applicable(config, given)
+        defaults = MODEL_DEFAULTS[config["model"]]
+        for key in ("hidden", "channels", "depth", "dropout", "batch_size", "patience"):
+            if config[key] is None:
+                config[key] = defaults[key]
+        if config["epochs"] is None:
+            config["epochs"] = default_epochs(config["model"], config["dataset"])
     else:
         clash = {k: (v, stored.get(k)) for k, v in given.items()
                  if k not in RESUME_MAY_CHANGE and v != stored.get(k)}
         if clash:
-            detail = ", ".join(f"--{k.replace('_', '-')} {v!r} (run has {s!r})"
+            detail = ", ".join(f"{_flag(k)} {v!r} (run has {s!r})"
                                for k, (v, s) in clash.items())
             raise _fail(f"--resume continues the saved configuration; cannot change {detail}")
         config = {**stored, **given}
@@ -222,11 +383,18 @@ def _is_number(v: Any, low: float, high: float) -> bool:
             and low <= v < high)
 
 
+def _is_sizes(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(_is_int(h, 1) for h in v)
+
+
 _STORED_CHECKS: dict[str, Callable[[Any], bool]] = {
     "model": lambda v: v in MODELS,
     "dataset": lambda v: isinstance(v, str) and v in DATASETS,
-    "hidden": lambda v: isinstance(v, list) and bool(v) and all(_is_int(h, 1) for h in v),
-    "dropout": lambda v: _is_number(v, 0, 1),
+    "data_dir": lambda v: v is None or isinstance(v, str),
+    "hidden": lambda v: v is None or _is_sizes(v),
+    "channels": lambda v: v is None or _is_sizes(v),
+    "depth": lambda v: v is None or _is_int(v, 1),
+    "dropout": lambda v: v is None or _is_number(v, 0, 1),
     "epochs": lambda v: _is_int(v, 1),
     "batch_size": lambda v: _is_int(v, 1),
     "optimizer": lambda v: v in OPTIMIZERS,
@@ -237,32 +405,93 @@ _STORED_CHECKS: dict[str, Callable[[Any], bool]] = {
     "seed": lambda v: _is_int(v, 0),
     "val_size": lambda v: _is_number(v, 1e-9, 1),
     "test_size": lambda v: _is_number(v, 1e-9, 1),
+    "augment": lambda v: isinstance(v, bool),
+    "train_subset": lambda v: v is None or _is_int(v, 1),
+    "classes": lambda v: v is None or (isinstance(v, list) and len(v) >= 2
+                                       and all(_is_int(c, 0) for c in v)
+                                       and len(set(v)) == len(v)),
+    "init_from": lambda v: v is None or isinstance(v, str),
+    "freeze": lambda v: v in ("none", "body"),
+}
+_ARCHITECTURE_CHECKS = {  # which sizes each model has
+    "mlp": {"hidden": True, "channels": False, "depth": False, "dropout": True},
+    "cnn": {"hidden": True, "channels": True, "depth": False, "dropout": True},
+    "resnet": {"hidden": False, "channels": True, "depth": True, "dropout": False},
 }
 
 
-def _stored_config(directory: str) -> dict[str, Any]:
-    """The configuration saved in DIR's checkpoint, checked key by key."""
+def _stored_config(directory: str, flag: str = "--resume") -> dict[str, Any]:
+    """The configuration saved in DIR's checkpoint, checked key by key (entries that an
+    older chainrule did not write take the values it ran with)."""
     checkpoint = os.path.join(directory, CHECKPOINT)
     if not os.path.isfile(checkpoint):
-        raise _fail(f"--resume {directory}: no {CHECKPOINT} there")
+        raise _fail(f"{flag} {directory}: no {CHECKPOINT} there")
     try:
         extra = io.checkpoint_extra(checkpoint)
     except (OSError, ValueError) as exc:
-        raise _fail(f"--resume {directory}: cannot read {CHECKPOINT}: {exc}") from None
+        raise _fail(f"{flag} {directory}: cannot read {CHECKPOINT}: {exc}") from None
     stored = extra.get("config")
     if not isinstance(stored, dict):
-        raise _fail(f"--resume {directory}: {CHECKPOINT} holds no 'chainrule train' "
+        use = ("resume it with chainrule.train.resume" if flag == "--resume" else
+               "load its weights in Python with model.load_state_dict")
+        raise _fail(f"{flag} {directory}: {CHECKPOINT} holds no 'chainrule train' "
                     f"configuration (it was written by another program, e.g. fit with a "
-                    f"ModelCheckpoint); resume it with chainrule.train.resume")
+                    f"ModelCheckpoint); {use}")
+    stored = {**OLDER_RUNS, **stored}
     bad = [f"{k} {stored.get(k, '(missing)')!r}" for k, check in _STORED_CHECKS.items()
            if k not in stored or not check(stored[k])]
     if not bad and stored["val_size"] + stored["test_size"] >= 1:
         bad = [f"val_size + test_size {stored['val_size'] + stored['test_size']!r}"]
+    if not bad:
+        bad = [f"{k} {stored[k]!r}" for k, has in _ARCHITECTURE_CHECKS[stored["model"]].items()
+               if (stored[k] is None) == has]
+    if not bad and stored["classes"] is not None:
+        if max(stored["classes"]) >= DATASETS[stored["dataset"]].classes:
+            bad = [f"classes {stored['classes']!r}"]
     if bad:
-        raise _fail(f"--resume {directory}: the configuration stored in {CHECKPOINT} is "
-                    f"damaged or from another version ({', '.join(bad)}); it cannot be "
-                    f"resumed")
+        use = "it cannot be resumed" if flag == "--resume" else "its weights cannot be used"
+        raise _fail(f"{flag} {directory}: the configuration stored in {CHECKPOINT} is "
+                    f"damaged or from another version ({', '.join(bad)}); {use}")
     return {k: stored[k] for k in DEFAULTS}
+
+
+def _check_source(config: dict[str, Any], source: dict[str, Any]) -> None:
+    """Refuse an --init-from run whose weights cannot fit the model to train."""
+    where = f"--init-from {config['init_from']}"
+    if source["model"] != config["model"]:
+        raise _fail(f"{where}: that run trained a {source['model']}, not a {config['model']}; "
+                    f"initialise a {config['model']} from a {config['model']} run (or leave "
+                    f"out --model to train a {source['model']})")
+    differ = [k for k in ("hidden", "channels", "depth") if source[k] != config[k]]
+    if differ:
+        raise _fail(f"{where}: that run's {source['model']} has "
+                    + " ".join(f"{_flag(k)} {_show(k, source[k])}" for k in differ)
+                    + ", this one " + " ".join(f"{_flag(k)} {_show(k, config[k])}"
+                                               for k in differ)
+                    + f"; leave out {', '.join(map(_flag, differ))} to take the run's")
+    theirs, ours = DATASETS[source["dataset"]].shape, DATASETS[config["dataset"]].shape
+    if theirs != ours:
+        shape = "x".join
+        raise _fail(f"{where}: that run trained on {source['dataset']} (inputs "
+                    f"{shape(map(str, theirs))}); {config['dataset']} has inputs "
+                    f"{shape(map(str, ours))}, which its weights do not fit")
+
+
+def _source_weights(directory: str) -> tuple[dict[str, Any], str]:
+    """The weights of DIR's best epoch (best.safetensors), else its last (model.safetensors),
+    and a description of where they came from."""
+    best = os.path.join(directory, BEST)
+    try:
+        if os.path.exists(best):
+            epoch = io.load_metadata(best).get("epoch")
+            return io.load(best), f"{best} (epoch {epoch})"
+        state = io.load(os.path.join(directory, CHECKPOINT))
+        epoch = io.checkpoint_extra(os.path.join(directory, CHECKPOINT)).get("epoch")
+    except (OSError, ValueError) as exc:
+        raise _fail(f"--init-from {directory}: cannot read its weights: {exc}") from None
+    reserved = tuple(f"{section}." for section in ("optimizer", "scheduler", "rng", "extra"))
+    return ({k: v for k, v in state.items() if not k.startswith(reserved)},
+            f"{os.path.join(directory, CHECKPOINT)} (epoch {epoch}, the last)")
 
 
 def _memory_available() -> int | None:
@@ -279,18 +508,25 @@ def _memory_available() -> int | None:
         return None
 
 
+def _sizes_of(config: dict[str, Any]) -> dict[str, Any]:
+    return {"hidden": config["hidden"], "channels": config["channels"],
+            "depth": config["depth"], "num_classes": _num_classes(config)}
+
+
 def _check_size(config: dict[str, Any]) -> None:
     """Refuse, before allocating anything, a model that cannot fit in memory."""
-    count = parameter_count(config["model"], config["dataset"], config["hidden"])
-    widths = sum(config["hidden"]) + DATASETS[config["dataset"]][2]
-    # activations of a batch: outputs, masks and their gradients (evaluation: 512 at a time)
-    need = count * BYTES_PER_PARAMETER + 16 * max(config["batch_size"], 512) * widths
+    count = parameter_count(config["model"], config["dataset"], **_sizes_of(config))
+    numbers = activation_count(config["model"], config["dataset"], **_sizes_of(config))
+    # a training batch keeps outputs, masks and their gradients; evaluation: 512 at a time
+    need = count * BYTES_PER_PARAMETER + max(16 * config["batch_size"], 4 * 512) * numbers
     available = _memory_available()
     if available is not None and need > available:
-        raise _fail(f"--hidden {','.join(map(str, config['hidden']))}: the {config['model']} "
+        flags = _architecture_flags(config)
+        names = "/".join(part for part in flags.split() if part.startswith("--"))
+        raise _fail(f"{flags}: the {config['model']} "
                     f"would have {count:,} parameters and need about {need / 1e9:,.1f} GB "
                     f"to train, more than the {available / 1e9:,.1f} GB of memory available; "
-                    f"choose smaller --hidden sizes (or a smaller --batch-size)")
+                    f"choose smaller {names} sizes (or a smaller --batch-size)")
 
 
 def _holds_run(directory: str) -> bool:
@@ -441,40 +677,82 @@ def _train(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
+def _architecture_label(config: dict[str, Any]) -> str:
+    """``512-256`` (mlp), ``32-64/128`` (cnn: channels/hidden), ``16-32-64x2`` (resnet)."""
+    join = "-".join
+    if config["model"] == "mlp":
+        return join(map(str, config["hidden"]))
+    if config["model"] == "cnn":
+        return join(map(str, config["channels"])) + "/" + join(map(str, config["hidden"]))
+    return join(map(str, config["channels"])) + f"x{config['depth']}"
+
+
+def _load_data(config: dict[str, Any]) -> Any:
+    try:
+        return prepare_data(config["dataset"], config["data_dir"], config["seed"],
+                            config["val_size"], config["test_size"], config["classes"],
+                            config["train_subset"])
+    except DataUnavailable as exc:
+        raise _fail(str(exc)) from None
+    except MemoryError:
+        raise _fail(f"out of memory while loading {config['dataset']}") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     stored = _stored_config(args.resume) if args.resume is not None else None
-    config = _config(args, stored)
+    source = None
+    if args.init_from is not None and stored is None:
+        source = _stored_config(args.init_from, "--init-from")
+    config = _config(args, stored, source)
+    if source is not None:
+        _check_source(config, source)
     _check_size(config)
     if config["lr"] == 0:
         print("chainrule train: warning: --lr 0: a learning rate of 0 never changes the "
               "weights", file=sys.stderr, flush=True)
+    data = _load_data(config)  # before the run directory: missing data leaves nothing behind
+    init = _source_weights(config["init_from"]) if source is not None else None
     out = _output_directory(args, config)
     latest = _point_latest(out) if args.out is None and args.resume is None else None
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     started = time.perf_counter()
+    x_train, y_train, x_val, y_val, x_test, y_test = data
+    num_classes = _num_classes(config)
 
     try:
         chainrule.manual_seed(config["seed"])
-        load, shape, _ = DATASETS[config["dataset"]]
-        X, y = load()
-        x_train, x_val, x_test, y_train, y_val, y_test = train_val_test_split(
-            X, y, val_size=config["val_size"], test_size=config["test_size"], stratify=y,
-            seed=config["seed"])
+        augment = build_augmentation(config["dataset"]) if config["augment"] else None
         train_loader = DataLoader(TensorDataset(x_train, y_train),
                                   batch_size=config["batch_size"], shuffle=True,
-                                  seed=config["seed"])
+                                  seed=config["seed"], transform=augment)
         val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=512)
         test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=512)
         model = build_model(config["model"], config["dataset"], config["hidden"],
-                            config["dropout"])
-        optimizer = build_optimizer(config["optimizer"], model.parameters(), config["lr"],
+                            config["dropout"], channels=config["channels"],
+                            depth=config["depth"], num_classes=num_classes)
+    except (MemoryError, ValueError) as exc:
+        raise _fail(f"cannot build the {config['model']} with {_architecture_flags(config)}: "
+                    f"{'out of memory' if isinstance(exc, MemoryError) else exc}") from None
+    if init is not None:
+        same_head = config["freeze"] == "none" and _num_classes(source) == num_classes
+        try:
+            load_body(model, init[0], head=same_head)
+        except ValueError as exc:
+            raise _fail(f"--init-from {config['init_from']}: {exc}") from None
+        say(f"initialised from {init[1]}"
+            + ("" if same_head else ", all but the head (re-initialised: "
+               + ("--freeze body)" if config["freeze"] == "body" else
+                  f"{_num_classes(source)} classes there, {num_classes} here)")))
+    if config["freeze"] == "body":
+        model = freeze_body(model)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    try:
+        optimizer = build_optimizer(config["optimizer"], trainable, config["lr"],
                                     config["weight_decay"])
         scheduler = build_scheduler(config["schedule"], optimizer, config["epochs"],
                                     config["patience"])
-    except (MemoryError, ValueError) as exc:
-        raise _fail(f"cannot build the {config['model']} with --hidden "
-                    f"{','.join(map(str, config['hidden']))}: "
-                    f"{'out of memory' if isinstance(exc, MemoryError) else exc}") from None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     path, best_path = os.path.join(out, CHECKPOINT), os.path.join(out, BEST)
     callbacks: list[Any] = []
     stopper = None
@@ -508,10 +786,17 @@ def _run(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise _fail(f"cannot copy the run {args.resume} to {out}: "
                             f"{exc.strerror or exc}") from None
-    say(f"{config['dataset']}: {len(y_train)} train / {len(y_val)} validation / "
-        f"{len(y_test)} test samples; {config['model']} with "
-        f"{sum(p.numel() for p in model.parameters())} parameters; {config['optimizer']} "
-        f"lr {config['lr']:g}; writing to {out}"
+    total = sum(p.numel() for p in model.parameters())
+    frozen = total - sum(p.numel() for p in trainable)
+    say(f"{config['dataset']}"
+        + (f" classes {_format_classes(config['classes'])} (as 0-{num_classes - 1})"
+           if config["classes"] is not None else "")
+        + f": {len(y_train)} train"
+        + (" (a stratified subset)" if config["train_subset"] is not None else "")
+        + (" (augmented)" if config["augment"] else "")
+        + f" / {len(y_val)} validation / {len(y_test)} test samples; {config['model']} "
+        f"with {total} parameters" + (f" ({frozen} frozen)" if frozen else "")
+        + f"; {config['optimizer']} lr {config['lr']:g}; writing to {out}"
         + (f" ({latest} points there)" if latest not in (None, out) else ""))
     if args.resume is not None:
         say(f"resumed {args.resume} after epoch {resumed}")
@@ -573,7 +858,8 @@ def _run(args: argparse.Namespace) -> int:
                     f"such as --lr {exc.lr / 10:g}; {kept}") from None
     except MemoryError:
         keep_history("interrupted")
-        raise _fail(f"out of memory in epoch {len(history) + 1}; choose smaller --hidden "
+        names = "/".join(p for p in _architecture_flags(config).split() if p.startswith("--"))
+        raise _fail(f"out of memory in epoch {len(history) + 1}; choose smaller {names} "
                     f"sizes or a smaller --batch-size") from None
     except OSError as exc:
         keep_history("interrupted")
@@ -600,7 +886,7 @@ def _run(args: argparse.Namespace) -> int:
         try:
             from chainrule.train.plots import plot_confusion_matrix, plot_learning_curves
 
-            hidden = "-".join(map(str, config["hidden"]))
+            hidden = _architecture_label(config)
             schedule = "" if config["schedule"] == "none" else f", {config['schedule']} schedule"
             decay = f", weight decay {config['weight_decay']:g}" if config["weight_decay"] else ""
             plot_learning_curves(
@@ -632,11 +918,18 @@ def _run(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- summary
 def _summary(args: argparse.Namespace) -> int:
-    config = {k: getattr(args, k) if getattr(args, k) is not None else DEFAULTS[k]
-              for k in ("model", "dataset", "hidden", "dropout")}
-    model = build_model(config["model"], config["dataset"], config["hidden"], config["dropout"])
-    _, shape, _ = DATASETS[config["dataset"]]
-    print(nn.summary(model, shape))
+    given = {k: getattr(args, k) for k in ("model", "dataset", *ARCHITECTURE)
+             if getattr(args, k) is not None}
+    config = {**DEFAULTS, **given}
+    _check_applicable(config, given, "summary")
+    config.update({k: MODEL_DEFAULTS[config["model"]][k] for k in ARCHITECTURE
+                   if config[k] is None})
+    model = build_model(config["model"], config["dataset"], config["hidden"], config["dropout"],
+                        channels=config["channels"], depth=config["depth"])
+    info = DATASETS[config["dataset"]]
+    print(f"{config['model']} {_architecture_flags(config)} for {config['dataset']}: input "
+          f"{tuple(info.shape)}, {info.classes} classes")
+    print(nn.summary(model, info.shape))
     return 0
 
 

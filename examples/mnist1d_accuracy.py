@@ -5,8 +5,8 @@ default dataset (4,000 training and 1,000 test signals of length 40, generated
 offline by the authors' ``mnist1d`` package: ``pip install "chainrule[data]"``).
 This script trains both with chainrule and prints their test accuracy:
 
-    python examples/mnist1d.py            # both models, a few minutes on 2 cores
-    python examples/mnist1d.py --model mlp
+    python examples/mnist1d_accuracy.py            # both models, a few minutes on 2 cores
+    python examples/mnist1d_accuracy.py --model mlp
 
 An accuracy run, not a test: it takes minutes, so the test suite does not run it.
 """
