@@ -1,6 +1,12 @@
 """The ``chainrule`` command: ``chainrule train`` and ``chainrule summary``.
 
-``chainrule train`` splits the dataset into train/validation/test (stratified,
+``chainrule train`` trains an mlp, cnn or resnet (``--model``) on the bundled
+digits, MNIST-1D, or MNIST, Fashion-MNIST and CIFAR-10 read from ``--data-dir``
+(``--dataset``; built and loaded by :mod:`chainrule.train.recipes`), optionally
+with augmented training batches (``--augment``), on a stratified subset
+(``--train-subset``) or some of the classes (``--classes``), or starting from
+another run's weights with only the head trained (``--init-from DIR --freeze
+body``). It splits the dataset into train/validation/test (stratified,
 fixed by ``--seed``), trains with early stopping on the validation loss, prints
 one line per epoch and, last, the test metrics of the epoch with the best
 validation loss: ``test accuracy 0.9812  macro-F1 0.9809  (epoch 57, best
@@ -171,7 +177,7 @@ def _defaults_help() -> str:
 def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=MODELS, default=None,
                    help=f"architecture (default {DEFAULTS['model']}): a multilayer perceptron, "
-                        "a convolutional network (conv-ReLU-maxpool blocks, then Linear "
+                        "a convolutional network (conv-BatchNorm-ReLU-maxpool blocks, then Linear "
                         "layers) or a residual network of basic blocks")
     p.add_argument("--dataset", choices=tuple(DATASETS), default=None,
                    help=f"dataset (default {DEFAULTS['dataset']}): "
@@ -788,13 +794,18 @@ def _run(args: argparse.Namespace) -> int:
                             f"{exc.strerror or exc}") from None
     total = sum(p.numel() for p in model.parameters())
     frozen = total - sum(p.numel() for p in trainable)
-    say(f"{config['dataset']}"
-        + (f" classes {_format_classes(config['classes'])} (as 0-{num_classes - 1})"
-           if config["classes"] is not None else "")
-        + f": {len(y_train)} train"
-        + (" (a stratified subset)" if config["train_subset"] is not None else "")
-        + (" (augmented)" if config["augment"] else "")
-        + f" / {len(y_val)} validation / {len(y_test)} test samples; {config['model']} "
+    classes, notes = config["classes"], []
+    if classes is not None:
+        notes.append(f"classes {_format_classes(classes)}"
+                     + ("" if classes == list(range(num_classes))
+                        else f" as 0-{num_classes - 1}"))
+    if config["train_subset"] is not None:
+        notes.append("a stratified subset for training")
+    if config["augment"]:
+        notes.append("training batches augmented")
+    say(f"{config['dataset']}" + (f" ({'; '.join(notes)})" if notes else "")
+        + f": {len(y_train)} train / {len(y_val)} validation / {len(y_test)} test samples; "
+        f"{config['model']} "
         f"with {total} parameters" + (f" ({frozen} frozen)" if frozen else "")
         + f"; {config['optimizer']} lr {config['lr']:g}; writing to {out}"
         + (f" ({latest} points there)" if latest not in (None, out) else ""))

@@ -18,7 +18,7 @@ import chainrule as cr
 from chainrule import cli, io, metrics
 from chainrule.data import train_val_test_split
 from chainrule.data.datasets import load_digits
-from chainrule.train import predict
+from chainrule.train import predict, recipes
 from chainrule.train.recipes import build_model, build_optimizer, build_scheduler
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -155,9 +155,11 @@ def test_help_lists_commands_and_every_option(capsys):
     out = capsys.readouterr().out
     for flag in ("--model", "--dataset", "--epochs", "--batch-size", "--optimizer", "--lr",
                  "--weight-decay", "--schedule", "--patience", "--seed", "--out", "--resume",
-                 "--quiet", "--overwrite", "--hidden", "--dropout",
+                 "--quiet", "--overwrite", "--hidden", "--dropout", "--channels", "--depth",
+                 "--data-dir", "--augment", "--train-subset", "--classes", "--init-from",
+                 "--freeze", "mlp,cnn,resnet", "digits,mnist1d,mnist,fashion-mnist,cifar10",
                  "sgd,momentum,nesterov,adagrad,rmsprop,adam,adamw",
-                 "none,step,cosine,plateau"):
+                 "none,step,cosine,plateau", "none,body"):
         assert flag in out, flag
 
 
@@ -654,3 +656,329 @@ def test_sigkill_at_any_moment_then_resume_equals_an_uninterrupted_run(tmp_path,
         _assert_same_tensors(reference / name, run / name)
     assert _record(reference) == _record(run)
     assert _temporaries(run) == set() and not list(run.glob(".*"))
+
+
+# ----------------------------------------------------------------------------- models and data
+CNN = ["--model", "cnn", "--channels", "4,8", "--hidden", "16", "--lr", "0.01"]
+MNIST = Path(os.environ.get("CHAINRULE_MNIST_DIR", "/work/shared/data/mnist"))
+
+
+def _model_state(path):
+    reserved = ("optimizer.", "scheduler.", "rng.", "extra.")
+    return {k: v for k, v in cr.load(path).items() if not k.startswith(reserved)}
+
+
+def test_each_model_has_its_defaults_and_the_default_run_is_unchanged():
+    def config(*argv):
+        return cli._config(cli.build_parser().parse_args(["train", *argv]), None)
+
+    mlp = config()
+    assert {k: mlp[k] for k in ("model", "dataset", "hidden", "dropout", "epochs", "batch_size",
+                                "patience", "lr", "channels", "depth", "augment", "freeze")} == {
+        "model": "mlp", "dataset": "digits", "hidden": [512, 256], "dropout": 0.3, "epochs": 60,
+        "batch_size": 32, "patience": 20, "lr": 1e-3, "channels": None, "depth": None,
+        "augment": False, "freeze": "none"}
+    cnn = config("--model", "cnn")
+    assert (cnn["channels"], cnn["hidden"], cnn["depth"], cnn["epochs"]) == (
+        recipes.MODEL_DEFAULTS["cnn"]["channels"], [128], None, 30)
+    assert cnn["channels"] == [32, 64] and 0 < cnn["dropout"] < 1 and cnn["lr"] == 1e-3
+    resnet = config("--model", "resnet", "--dataset", "mnist1d")
+    assert (resnet["channels"], resnet["depth"], resnet["hidden"], resnet["dropout"]) == (
+        [16, 32, 64], 2, None, None)
+    assert config("--model", "cnn", "--dataset", "mnist")["epochs"] == 10
+    assert config("--model", "cnn", "--epochs", "3")["epochs"] == 3
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--channels", "4"], "--channels sizes the cnn and the resnet; the mlp has no such setting"),
+    (["--model", "resnet", "--hidden", "8"], "--hidden sizes the mlp and the cnn; the resnet"),
+    (["--model", "resnet", "--dropout", "0.1"], "--dropout sizes the mlp and the cnn"),
+    (["--model", "cnn", "--depth", "2"], "--depth sizes the resnet; the cnn has no such"),
+    (["--data-dir", "x"], "--data-dir is for the datasets read from files"),
+    (["--freeze", "body"], "--freeze body trains only the head of a model loaded with "
+                           "--init-from DIR"),
+    (["--classes", "8-10"], "--classes 8-10: digits has the classes 0-9"),
+])
+def test_settings_the_model_or_dataset_does_not_have_are_one_line_messages(tmp_path, argv,
+                                                                          message):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", *argv, "--out", str(tmp_path / "run")])
+    assert str(exit_info.value).startswith(f"chainrule train: {message}")
+    assert "\n" not in str(exit_info.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_cnn_on_digits_trains_and_prints_the_test_accuracy_of_the_tested_epoch(tmp_path, capsys):
+    out = _train(capsys, *CNN, "--epochs", "3", "--out", str(tmp_path))
+    assert re.search(r"^digits: 1257 train / 180 validation / 360 test samples; cnn with "
+                     r"\d+ parameters", out, re.M)
+    assert re.search(r"^epoch 3/3  train_loss \d\.\d{4}  train_accuracy", out, re.M)
+    match = LAST.fullmatch(out.strip().splitlines()[-1])
+    assert match, out
+    record = json.loads((tmp_path / "history.json").read_text())
+    config = record["config"]
+    assert (config["model"], config["channels"], config["hidden"]) == ("cnn", [4, 8], [16])
+    best = min(record["epochs"], key=lambda e: e["val_loss"])["epoch"]
+    assert int(match[3]) == best == record["test"]["epoch"]
+    assert float(match[1]) == pytest.approx(record["test"]["accuracy"], abs=5e-5)
+    assert record["test"]["accuracy"] > 0.6  # three epochs of a tiny cnn; chance is 0.1
+    # the printed accuracy is best.safetensors' on the test split
+    data = recipes.prepare_data("digits", seed=0)
+    model = build_model("cnn", "digits", [16], config["dropout"], channels=[4, 8])
+    model.load_state_dict(cr.load(tmp_path / "best.safetensors"))
+    assert metrics.accuracy(data.y_test, predict(model, data.x_test).argmax(axis=1)) == \
+        record["test"]["accuracy"]
+    for name in ("learning_curves.png", "confusion_matrix.png"):
+        assert (tmp_path / name).read_bytes()[:8] == PNG
+
+
+def test_resnet_trains_on_mnist1d_with_its_official_test_set(tmp_path, capsys):
+    pytest.importorskip("mnist1d")
+    out = _train(capsys, "--model", "resnet", "--dataset", "mnist1d", "--channels", "4,8",
+                 "--depth", "1", "--train-subset", "200", "--epochs", "1",
+                 "--out", str(tmp_path))
+    assert ("mnist1d (a stratified subset for training): 200 train / 400 validation / 1000 "
+            "test samples; resnet with") in out
+    assert LAST.fullmatch(out.strip().splitlines()[-1])
+    state = cr.load(tmp_path / "best.safetensors")
+    assert state["0.weight"].shape == (4, 1, 3)  # Conv1d over the signal
+    assert any(k.endswith("running_mean") for k in state)
+
+
+def _spy_on_loaders(monkeypatch):
+    """Record the batches the training, validation and test loaders yield."""
+    from chainrule.train import fit as real_fit
+
+    seen = {}
+
+    def fit(model, loss_fn, optimizer, train_loader, val_loader, **kwargs):
+        state = train_loader.state_dict()
+        seen["train"] = [(x.numpy(), y.numpy()) for x, y in train_loader]
+        train_loader.load_state_dict(state)
+        seen["val"] = [(x.numpy(), y.numpy()) for x, y in val_loader]
+        seen["transforms"] = (train_loader.transform, val_loader.transform)
+        return real_fit(model, loss_fn, optimizer, train_loader, val_loader, **kwargs)
+
+    def spy_predict(model, loader):
+        seen["test"] = [(x.numpy(), y.numpy()) for x, y in loader]
+        seen["test_transform"] = loader.transform
+        return predict(model, loader)
+
+    monkeypatch.setattr(cli, "fit", fit)
+    monkeypatch.setattr(cli, "predict", spy_predict)
+    return seen
+
+
+def test_augment_changes_the_training_batches_only(tmp_path, capsys, monkeypatch):
+    runs = {}
+    for name, extra in (("plain", []), ("augmented", ["--augment"])):
+        runs[name] = _spy_on_loaders(monkeypatch)
+        out = _train(capsys, *CNN, "--epochs", "1", "--train-subset", "256",
+                     "--out", str(tmp_path / name), *extra)
+    assert "digits (a stratified subset for training; training batches augmented)" in out
+    plain, augmented = runs["plain"], runs["augmented"]
+    assert plain["transforms"] == (None, None) and augmented["transforms"][1] is None
+    assert augmented["test_transform"] is None
+    assert len(plain["train"]) == len(augmented["train"]) == 8  # 256 samples, 32 a batch
+    for (x, y), (xa, ya) in zip(plain["train"], augmented["train"]):
+        np.testing.assert_array_equal(y, ya)  # the same samples in the same order ...
+        assert x.shape == xa.shape and not np.array_equal(x, xa)  # ... shifted and rotated
+        assert np.isclose(x.sum(), xa.sum(), rtol=0.5)  # still digits, not noise
+    for split in ("val", "test"):
+        assert len(plain[split]) == len(augmented[split])
+        for (x, y), (xa, ya) in zip(plain[split], augmented[split]):
+            np.testing.assert_array_equal(x, xa)
+            np.testing.assert_array_equal(y, ya)
+    assert json.loads((tmp_path / "augmented" / "history.json").read_text())["config"][
+        "augment"] is True
+
+
+def test_an_augmented_run_stopped_and_resumed_ends_with_identical_weights(tmp_path, capsys):
+    args = [*CNN, "--augment", "--train-subset", "256", "--quiet"]
+    _train(capsys, *args, "--epochs", "3", "--out", str(tmp_path / "full"))
+    _train(capsys, *args, "--epochs", "1", "--out", str(tmp_path / "part"))
+    _train(capsys, "--resume", str(tmp_path / "part"), "--epochs", "3", "--quiet")
+    for name in ("model.safetensors", "best.safetensors"):
+        _assert_same_tensors(tmp_path / "full" / name, tmp_path / "part" / name)
+
+
+def test_pretrain_on_0_to_4_then_fine_tune_only_the_head_on_100_images_of_5_to_9(tmp_path,
+                                                                                capsys):
+    pre, tuned = tmp_path / "pre", tmp_path / "tuned"
+    out = _train(capsys, *CNN, "--classes", "0-4", "--epochs", "3", "--out", str(pre))
+    assert "digits (classes 0-4): 629 train / 91 validation / 181 test samples" in out
+    body = _model_state(pre / "best.safetensors")
+    # the architecture (cnn, --channels 4,8 --hidden 16) is taken from the run
+    out = _train(capsys, "--model", "cnn", "--classes", "5-9", "--train-subset", "100",
+                 "--init-from", str(pre), "--freeze", "body", "--epochs", "6", "--lr", "0.01",
+                 "--weight-decay", "0.1", "--out", str(tuned))
+    epoch = io.load_metadata(pre / "best.safetensors")["epoch"]
+    assert (f"initialised from {pre / 'best.safetensors'} (epoch {epoch}), all but the head "
+            f"(re-initialised: --freeze body)") in out
+    assert "digits (classes 5-9 as 0-4; a stratified subset for training): 100 train" in out
+    head = f"{len(build_model('cnn', 'digits', [16], 0.3, channels=[4, 8])) - 1}."
+    size = recipes.parameter_count("cnn", "digits", [16], [4, 8], num_classes=5) - (16 * 5 + 5)
+    assert re.search(rf"cnn with \d+ parameters \({size} frozen\)", out)
+    record = json.loads((tuned / "history.json").read_text())
+    assert record["config"]["init_from"] == str(pre) and record["config"]["freeze"] == "body"
+    assert record["config"]["channels"] == [4, 8] and record["config"]["classes"] == [5, 6, 7,
+                                                                                        8, 9]
+    cr.manual_seed(0)  # the head the fine-tuning started from
+    start = build_model("cnn", "digits", [16], record["config"]["dropout"], channels=[4, 8],
+                        num_classes=5).state_dict()
+    for name in ("model.safetensors", "best.safetensors"):
+        tuned_state = _model_state(tuned / name)
+        assert tuned_state.keys() == body.keys()
+        for key, value in body.items():
+            if key.startswith(head):  # the head learned
+                assert not np.array_equal(tuned_state[key], start[key]), (name, key)
+            else:  # the body is bit for bit the pre-trained one, weight decay notwithstanding
+                np.testing.assert_array_equal(tuned_state[key], value, err_msg=(name, key))
+    losses = [e["train_loss"] for e in record["epochs"]]
+    assert losses[-1] < losses[0]
+    assert record["test"]["accuracy"] > 0.5  # digits 5-9 from features learned on 0-4
+
+
+def test_a_fine_tuning_run_resumes_with_its_body_frozen(tmp_path, capsys):
+    _train(capsys, *CNN, "--classes", "0-4", "--epochs", "1", "--out", str(tmp_path / "pre"),
+           "--quiet")
+    args = ["--classes", "5-9", "--train-subset", "50", "--init-from", str(tmp_path / "pre"),
+            "--freeze", "body", "--weight-decay", "0.1", "--quiet"]
+    _train(capsys, *args, "--epochs", "3", "--out", str(tmp_path / "full"))
+    _train(capsys, *args, "--epochs", "1", "--out", str(tmp_path / "part"))
+    _train(capsys, "--resume", str(tmp_path / "part"), "--epochs", "3", "--quiet")
+    for name in ("model.safetensors", "best.safetensors"):
+        _assert_same_tensors(tmp_path / "full" / name, tmp_path / "part" / name)
+
+
+def test_init_from_without_freeze_loads_the_head_too_when_the_classes_match(tmp_path, capsys):
+    _train(capsys, *CNN, "--epochs", "1", "--out", str(tmp_path / "pre"), "--quiet")
+    out = _train(capsys, "--init-from", str(tmp_path / "pre"), "--epochs", "1", "--lr", "0",
+                 "--out", str(tmp_path / "again"))
+    assert f"initialised from {tmp_path / 'pre' / 'best.safetensors'} (epoch 1)\n" in out
+    pre, again = (cr.load(tmp_path / name / "best.safetensors") for name in ("pre", "again"))
+    assert pre.keys() == again.keys()
+    for key in pre:  # lr 0: no weight moved (BatchNorm's running statistics did)
+        if key.endswith(("weight", "bias")):
+            np.testing.assert_array_equal(again[key], pre[key], err_msg=key)
+
+
+def test_init_from_a_run_of_another_architecture_or_dataset_is_a_one_line_message(tmp_path,
+                                                                                 capsys):
+    run = tmp_path / "mlp"
+    _train(capsys, "--hidden", "8", "--epochs", "1", "--out", str(run), "--quiet")
+    cases = [
+        (["--model", "cnn"], r"that run trained a mlp, not a cnn; initialise a cnn from a cnn "
+                             r"run \(or leave out --model to train a mlp\)"),
+        (["--dataset", "mnist1d"], r"that run trained on digits \(inputs 1x8x8\); mnist1d has "
+                                   r"inputs 1x40, which its weights do not fit"),
+        (["--hidden", "16"], r"that run's mlp has --hidden 8, this one --hidden 16; leave out "
+                             r"--hidden to take the run's"),
+    ]
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["train", "--init-from", str(run), *argv, "--out", str(tmp_path / "x")])
+        assert re.fullmatch(rf"chainrule train: --init-from {re.escape(str(run))}: {message}",
+                            str(exit_info.value)), str(exit_info.value)
+        assert not (tmp_path / "x").exists()
+    with pytest.raises(SystemExit, match=r"--init-from .*missing: no model.safetensors there"):
+        cli.main(["train", "--init-from", str(tmp_path / "missing")])
+
+
+@pytest.mark.parametrize("dataset, name, download", [
+    ("mnist", "MNIST", "download_mnist"),
+    ("fashion-mnist", "Fashion-MNIST", "download_fashion_mnist"),
+    ("cifar10", "CIFAR-10", "download_cifar10"),
+])
+def test_missing_data_is_a_one_line_message_saying_how_to_get_it(tmp_path, dataset, name,
+                                                                 download):
+    run, missing, empty = tmp_path / "run", tmp_path / "missing", tmp_path / "empty"
+    empty.mkdir()
+    command = rf"python3 -c \"from chainrule.data.datasets import {download}; {download}"
+    cases = [
+        ([], rf"--dataset {dataset} reads the {name} files from --data-dir DIR; download it "
+             rf"with {command}\('DIR'\)\""),
+        (["--data-dir", str(missing)], rf"--data-dir {missing}: no such directory; download it "
+                                       rf"with {command}\('{missing}'\)\""),
+        (["--data-dir", str(empty)], rf"--data-dir {empty}: no {name} data there \(missing "
+                                     rf"[-\w.]+(, [-\w.]+)*\); download it with "
+                                     rf"{command}\('{empty}'\)\""),
+    ]
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["train", "--dataset", dataset, *argv, "--out", str(run)])
+        assert re.match(f"chainrule train: {message}", str(exit_info.value)), str(exit_info.value)
+        assert "\n" not in str(exit_info.value)
+        assert not run.exists() and not missing.exists()
+
+
+def test_mnist1d_without_its_package_names_the_install_command(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mnist1d", None)
+    monkeypatch.setitem(sys.modules, "mnist1d.data", None)
+    with pytest.raises(SystemExit, match=r"^chainrule train: --dataset mnist1d needs the "
+                                         r"optional package mnist1d: pip install "
+                                         r"\"chainrule\[data\]\""):
+        cli.main(["train", "--dataset", "mnist1d", "--out", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(not (MNIST / "train-images-idx3-ubyte.gz").is_file(),
+                    reason=f"the MNIST files are not in {MNIST}")
+def test_mnist_is_read_from_data_dir_and_tested_on_its_official_test_set(tmp_path, capsys):
+    out = _train(capsys, *CNN, "--dataset", "mnist", "--data-dir", str(MNIST), "--classes",
+                 "0,1", "--train-subset", "512", "--epochs", "1", "--out", str(tmp_path))
+    # 12,665 training images of 0 and 1 (10% for validation), the official 980 + 1,135 test
+    assert ("mnist (classes 0-1; a stratified subset for training): 512 train / 1267 "
+            "validation / 2115 test samples") in out
+    assert LAST.fullmatch(out.strip().splitlines()[-1])
+    record = json.loads((tmp_path / "history.json").read_text())
+    assert record["config"]["data_dir"] == str(MNIST)
+    assert record["test"]["accuracy"] > 0.95  # 16 batches suffice to tell 0 from 1
+    assert cr.load(tmp_path / "best.safetensors")["0.weight"].shape == (4, 1, 3, 3)
+
+
+@pytest.mark.parametrize("model", recipes.MODELS)
+@pytest.mark.parametrize("dataset", list(recipes.DATASETS))
+def test_summary_of_every_model_for_every_dataset_reads_no_data(model, dataset, capsys,
+                                                               monkeypatch):
+    def no_data(*args, **kwargs):
+        raise AssertionError("summary read data")
+
+    monkeypatch.setattr(recipes, "load_dataset", no_data)
+    assert cli.main(["summary", "--model", model, "--dataset", dataset]) == 0
+    out = capsys.readouterr().out
+    info = recipes.DATASETS[dataset]
+    assert out.startswith(f"{model} --") and f"for {dataset}: input {info.shape}" in out
+    assert f"Total params: {recipes.parameter_count(model, dataset):,}" in out
+    rows = [line for line in out.splitlines() if "[-1," in line]
+    assert rows[-1].split()[1:3] == ["(Linear)", "[-1,"] and "10]" in rows[-1]
+    if model != "mlp":  # the first layer is a convolution over the input's shape
+        conv = "Conv1d" if len(info.shape) == 2 else "Conv2d"
+        first = recipes.MODEL_DEFAULTS[model]["channels"][0]
+        assert rows[0].split()[1] == f"({conv})"
+        assert f"[-1, {first}, {', '.join(map(str, info.shape[1:]))}]" in rows[0]
+
+
+def test_summary_takes_the_sizes_and_refuses_ones_the_model_lacks(capsys):
+    assert cli.main(["summary", "--model", "resnet", "--dataset", "mnist1d", "--channels", "4,8",
+                     "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    count = recipes.parameter_count("resnet", "mnist1d", channels=[4, 8], depth=1)
+    assert f"Total params: {count:,}" in out
+    with pytest.raises(SystemExit, match="^chainrule summary: --hidden sizes the mlp and the cnn"):
+        cli.main(["summary", "--model", "resnet", "--hidden", "8"])
+
+
+def test_a_run_of_an_older_chainrule_without_the_new_settings_resumes(tmp_path, capsys):
+    _train(capsys, "--epochs", "1", "--out", str(tmp_path), *SMALL)
+    extra = io.checkpoint_extra(tmp_path / "model.safetensors")
+    old = {k: v for k, v in extra["config"].items() if k not in cli.OLDER_RUNS}
+    model = build_model("mlp", "digits", [32], 0.2)
+    opt = build_optimizer("adam", model.parameters(), 1e-3, 0.0)
+    sched = build_scheduler("plateau", opt, 2, 20)
+    io.load_checkpoint(tmp_path / "model.safetensors", model, opt, sched)
+    io.save_checkpoint(tmp_path / "model.safetensors", model, opt, sched,
+                       extra={**extra, "config": old})
+    out = _train(capsys, "--resume", str(tmp_path), "--epochs", "2")
+    assert LAST.fullmatch(out.strip().splitlines()[-1])
+    assert json.loads((tmp_path / "history.json").read_text())["config"]["freeze"] == "none"

@@ -16,13 +16,22 @@ and δ_x is δ_X_col folded back onto the image (*col2im*): every window positio
 δ_x̃ it was read from — a loop over the kh·kw kernel offsets, never over pixels,
 channels or samples, and never ``np.add.at``.
 
-Layout, chosen for speed (measured on the 28×28 benchmark network): the padded
-input is stored channel-major (C, N, H̃, W̃), so X_col is the contiguous copy of a
-strided view with rows (c, i, j) and columns (n, p₁, p₂), each copy moves image
-rows, and the output (O, N·Ho·Wo) needs one cheap transpose to NCHW. col2im never
-builds δ_X_col: each offset's block W[:, :, i, j]ᵀ δ_Y is one product, added at
-once while it is still in cache (less memory, and faster than one big product
-for all but tiny images).
+Layout, chosen for speed (measured on the benchmark networks, benchmarks/bench_cnn.py):
+
+- everything stays NCHW: the padded input x̃ is one flat buffer of N·C planes, each
+  sample's X_col is (C·kh·kw, Ho·Wo), and ``np.matmul`` runs one GEMM per sample, so
+  y comes out in NCHW and no product needs a transposed copy before or after;
+- with stride 1 the output grid can be *wide*: its rows run over the padded width
+  W̃ instead of Wo (columns Wo…W̃-1 are junk: cropped from y, zero in δ_Y). The
+  window of offset (i, j) is then, in every plane, one contiguous run of Ho·W̃
+  numbers from d₁i·W̃ + d₂j, so im2col and col2im move a few long runs instead of
+  Ho short rows (numpy pays per row). It is used when col2im is needed or im2col
+  is the larger copy, as it costs a crop of y and a spread of δ_Y;
+- the bias rides in the product, a row of ones under X_col and a column b next
+  to W_mat, so the product that gives δ_W also gives δ_b;
+- col2im never holds δ_X_col whole: each offset's block W[:, :, i, j]ᵀ δ_Y is made
+  and added while in cache;
+- δ_x is returned as a (cropped) view of its padded image, not copied.
 
 The transposed convolution (``conv_transpose1d/2d``, "deconvolution") is the
 same pair read backwards: its forward is the convolution's col2im, its input
@@ -34,7 +43,7 @@ only; an odd total padding puts the extra zero at the end, as torch does).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -47,93 +56,148 @@ PADDING_STRINGS = ("valid", "same")
 
 
 # ------------------------------------------------------------- im2col, col2im
-def _windows(xp, kernel, stride, dilation, out):
-    """X_col: the contiguous (C·kh·kw, N·Ho·Wo) copy of every window of the channel-major
-    padded input ``xp`` (C, N, H̃, W̃); row (c, i, j) holds x̃[n, c, s·p + d·(i, j)]."""
-    c, n = xp.shape[:2]
-    (kh, kw), (s1, s2), (d1, d2), (ho, wo) = kernel, stride, dilation, out
-    sc, sn, sh, sw = xp.strides
-    view = as_strided(
-        xp, (c, kh, kw, n, ho, wo), (sc, d1 * sh, d2 * sw, sn, s1 * sh, s2 * sw), writeable=False
-    )
-    return np.ascontiguousarray(view).reshape(c * kh * kw, n * ho * wo)
+class _Frame(NamedTuple):
+    """Where the windows of one convolution lie.
 
-
-def _fold(w_offsets, g4, shape, stride, dilation):
-    """col2im of W_matᵀ δ_Y without building it: for each kernel offset (i, j), the block
-    W[:, :, i, j]ᵀ δ_Y (one product per offset, batched over the groups) is added onto the
-    strided slice of the (C, N, H̃, W̃) image ``shape`` that offset read. ``w_offsets`` is
-    the weight as (kh, kw, groups, C/g, O/g), ``g4`` is δ_y (N, O, Ho, Wo) (for the
-    transposed convolution: its input).
-
-    With stride 1 the columns of δ_Y run over the padded width (zeros past Wo), so an
-    offset's block lands on one contiguous run of each padded image, (Ho-1)·W̃ + Wo long,
-    instead of Ho runs of Wo: the adds move long rows (measured 5-20 % faster).
+    The padded image x̃ is stored flat, N·C planes of H̃·W̃ numbers (+ ``slack``
+    zeros after the last one). The output grid of each sample is Ho × ``row``:
+    ``row`` is Wo, or W̃ on a *wide* grid (stride 1 only, see the module's notes),
+    whose columns Wo…W̃-1 are junk.
     """
-    kh, kw, groups = w_offsets.shape[:3]
-    n, o, ho, wo = g4.shape
-    c, _, hp, wp = shape
-    (s1, s2), (d1, d2) = stride, dilation
 
-    def block(i, j, rows):
-        if groups == 1:
-            return np.matmul(w_offsets[i, j, 0], rows[0])
-        return np.matmul(w_offsets[i, j], rows)
+    n: int
+    hp: int
+    wp: int
+    ho: int
+    wo: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    wide: bool
 
-    if s1 == s2 == 1:
-        extended = np.zeros((o, n, ho, wp), dtype=g4.dtype)
-        extended[..., :wo] = g4.transpose(1, 0, 2, 3)
-        rows = extended.reshape(groups, o // groups, n * ho * wp)
-        run = (ho - 1) * wp + wo
-        image = np.zeros((c, n, hp * wp), dtype=g4.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                start = d1 * i * wp + d2 * j
-                image[:, :, start:start + run] += block(i, j, rows).reshape(c, n, -1)[:, :, :run]
-        return image.reshape(shape)
-    rows = _as_rows(g4, groups)
-    image = np.zeros(shape, dtype=g4.dtype)
-    for i in range(kh):
-        r = slice(d1 * i, d1 * i + s1 * (ho - 1) + 1, s1)
-        for j in range(kw):
-            q = slice(d2 * j, d2 * j + s2 * (wo - 1) + 1, s2)
-            image[:, :, r, q] += block(i, j, rows).reshape(c, n, ho, wo)
-    return image
+    @property
+    def row(self) -> int:
+        return self.wp if self.wide else self.wo
+
+    @property
+    def slack(self) -> int:
+        return self.dilation[1] * (self.kernel[1] - 1) if self.wide else 0
+
+    @property
+    def cells(self) -> int:
+        """Output cells of one sample's grid: Ho·row (the columns of its X_col)."""
+        return self.ho * self.row
+
+    def image(self, channels: int, dtype: np.dtype) -> np.ndarray:
+        """A zero flat padded image for ``channels`` channels."""
+        return np.zeros(self.n * channels * self.hp * self.wp + self.slack, dtype=dtype)
+
+    def planes(self, flat: np.ndarray, channels: int) -> np.ndarray:
+        """The flat padded image as (N, C, H̃, W̃)."""
+        return flat[:self.n * channels * self.hp * self.wp].reshape(
+            self.n, channels, self.hp, self.wp)
+
+    def windows(self, flat: np.ndarray, channels: int, offsets: bool) -> np.ndarray:
+        """The view of the flat padded image holding every window: (N, C, kh, kw, Ho,
+        row) if ``offsets`` (im2col), else the (N, C, Ho, row) cells of offset (0, 0).
+
+        In bounds: a window ends at most d₂(kw-1) past its plane on a wide grid (the
+        slack), inside it otherwise. Writing through the second form, the runs of
+        different planes never overlap (each run starts no earlier in its plane than
+        the previous run spilled into it)."""
+        (kh, kw), (s1, s2), (d1, d2) = self.kernel, self.stride, self.dilation
+        it, plane = flat.itemsize, self.hp * self.wp
+        shape, strides = (self.n, channels), (channels * plane * it, plane * it)
+        if offsets:
+            shape, strides = shape + (kh, kw), strides + (d1 * self.wp * it, d2 * it)
+        shape += (self.ho, self.row)
+        strides += (s1 * self.wp * it, s2 * it)
+        return as_strided(flat, shape, strides, writeable=not offsets)
+
+    def crop(self, y: np.ndarray) -> np.ndarray:
+        """(N, O, Ho·row) as the (N, O, Ho, Wo) array it holds: the junk columns of a
+        wide grid dropped (a copy), else a reshape."""
+        y = y.reshape(self.n, -1, self.ho, self.row)
+        return np.ascontiguousarray(y[..., :self.wo]) if self.wide else y
 
 
-def _per_offset(weight, groups):
-    """The conv weight (O, C/g, kh, kw) as (kh, kw, groups, C/g, O/g): W[:, :, i, j]ᵀ per group."""
-    o, cg, kh, kw = weight.shape
-    grouped = weight.reshape(groups, o // groups, cg, kh, kw)
-    return np.ascontiguousarray(grouped.transpose(3, 4, 0, 2, 1))
+def _frame(n, padded, out, kernel, stride, dilation, wide) -> _Frame:
+    return _Frame(n, *padded, *out, tuple(kernel), tuple(stride), tuple(dilation),
+                  wide and tuple(stride) == (1, 1))
 
 
-def _channel_major(x, pads):
-    """(N, C, H, W) as (C, N, H̃, W̃) with the (before, after) zeros ``pads`` of each
-    spatial axis; a view when there are none."""
-    (t, b), (le, r) = pads
-    if not (t or b or le or r):
-        return x.transpose(1, 0, 2, 3)
+def _im2col(x, pads, f, groups, ones):
+    """X_col of each sample of the (N, C, H, W) input ``x`` with the (before, after)
+    zeros ``pads``: (N, groups, C/g·kh·kw [+ 1], Ho·row), rows (c, i, j) of each group,
+    and a last row of ones per group if ``ones`` (for the bias). One copy of a
+    strided view."""
     n, c, h, w = x.shape
-    xp = np.zeros((c, n, h + t + b, w + le + r), dtype=x.dtype)
-    xp[:, :, t:t + h, le:le + w] = x.transpose(1, 0, 2, 3)
-    return xp
+    (t, _), (le, _) = pads
+    flat = f.image(c, x.dtype)
+    f.planes(flat, c)[:, :, t:t + h, le:le + w] = x
+    windows = f.windows(flat, c, offsets=True)  # (N, C, kh, kw, Ho, row)
+    k = c // groups * f.kernel[0] * f.kernel[1]
+    cols = np.empty((n, groups, k + ones, f.cells), dtype=x.dtype)
+    grouped = (n, groups, c // groups) + windows.shape[2:]  # split axes: views, no copy
+    cols[:, :, :k].reshape(grouped)[...] = windows.reshape(grouped)
+    if ones:
+        cols[:, :, k] = 1
+    return cols
 
 
-def _as_rows(a, groups):
-    """(N, C, H, W) as the contiguous (groups, C/g, N·H·W) matrix of each group."""
-    n, c = a.shape[:2]
-    return np.ascontiguousarray(a.transpose(1, 0, 2, 3)).reshape(groups, c // groups, -1)
+def _spread(g4, f, groups):
+    """δ_Y (N, O, Ho, Wo) as the (N, groups, O/g, Ho·row) matrices of the output grid,
+    zero in the junk columns of a wide grid."""
+    n, o = g4.shape[:2]
+    if f.wide:
+        wide = np.zeros((n, o, f.ho, f.row), dtype=g4.dtype)
+        wide[..., :f.wo] = g4
+        g4 = wide
+    return g4.reshape(n, groups, o // groups, f.cells)
 
 
-def _to_nchw(rows, n, out):
-    """A (C, N·H·W) product back to a contiguous (N, C, H, W) array."""
-    return np.ascontiguousarray(rows.reshape(-1, n, *out).transpose(1, 0, 2, 3))
+def _col2im(w_mat, g_mat, f):
+    """col2im(W_matᵀ δ_Y): the padded image of δ_x̃, (N, C, H̃, W̃).
+
+    ``w_mat`` is (groups, O/g, C/g·kh·kw) and ``g_mat`` (N, groups, O/g, Ho·row).
+    δ_X_col is never built whole: for each kernel offset (i, j) its row block,
+    W[:, :, i, j]ᵀ δ_Y (one product per sample), is added onto the cells that offset
+    read (long runs on a wide grid, whose junk columns are 0). Nine small blocks stay
+    in cache where one δ_X_col nine times the image would not (measured 1.3-1.7×).
+    """
+    groups, og, k = w_mat.shape
+    kh, kw = f.kernel
+    cg = k // (kh * kw)
+    w_offsets = w_mat.reshape(groups, og, cg, kh, kw).transpose(3, 4, 0, 2, 1)
+    w_offsets = np.ascontiguousarray(w_offsets)  # W[:, :, i, j]ᵀ per group, BLAS-ready
+    block = np.empty((f.n, groups, cg, f.cells), dtype=g_mat.dtype)
+    flat = f.image(groups * cg, g_mat.dtype)
+    d1, d2 = f.dilation
+    for i in range(kh):
+        for j in range(kw):
+            np.matmul(w_offsets[i, j], g_mat, out=block)
+            cells = f.windows(flat[d1 * i * f.wp + d2 * j:], groups * cg, offsets=False)
+            cells += block.reshape(cells.shape)
+    return f.planes(flat, groups * cg)
 
 
-def _product(a, b, groups):
-    """a @ b per group (a plain 2-d product for one group)."""
-    return np.matmul(a[0], b[0]) if groups == 1 else np.matmul(a, b)
+def _gram(a, cols, f):
+    """Σ_n a[n] cols[n]ᵀ per group: (N, g, m, Ho·row) and (N, g, k, Ho·row) → (g, m, k).
+
+    ``a`` is zero in the junk columns of a wide grid, which cancels X_col's junk unless
+    that is infinite or NaN: then, seen as a non-finite result, the junk is zeroed and
+    the product made again (what a non-finite input gives, without the junk's say)."""
+    def product():
+        return np.matmul(cols, a.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1)
+
+    if not f.wide:
+        return product()
+    with np.errstate(invalid="ignore"):
+        result = product()
+    if np.isfinite(result).all():
+        return result
+    cols.reshape(*cols.shape[:3], f.ho, f.row)[..., f.wo:] = 0
+    return product()
 
 
 def _to_4d(x, squeeze, batched):
@@ -150,6 +214,11 @@ def _from_4d(y, squeeze, batched):
     return y if batched else y[0]
 
 
+def _grouped(a, groups):
+    """A weight (O, C/g, kh, kw) as the (groups, O/g, C/g·kh·kw) matrix of each group."""
+    return a.reshape(groups, a.shape[0] // groups, -1)
+
+
 class Convolution(Function):
     """y[n,o,p] = b_o + Σ_{c,k} W[o,c,k] x̃[n,c,s·p+d·k]  (im2col: Y = W_mat X_col + b)
 
@@ -159,50 +228,49 @@ class Convolution(Function):
     (before, after) zeros of each spatial axis. A 1-d convolution arrives with a
     unit height (``squeeze=True`` drops it again), one sample with
     ``batched=False``. Saves the weight if x needs a gradient; keeps X_col (a
-    fresh array) if the weight does.
+    fresh array) if the weight or the bias does.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride, pads, dilation, groups, squeeze, batched):
-        need_x, need_w = ctx.needs_input_grad[:2]
+        need_x = ctx.needs_input_grad[0]
         ctx.save_for_backward(weight if need_x else None)
         ctx.weight_shape = weight.shape
         x, weight = _to_4d(x, squeeze, batched), _to_4d(weight, squeeze, True)
         n, c, h, w = x.shape
         o, _, kh, kw = weight.shape
-        xp = _channel_major(x, pads)  # (C, N, H̃, W̃)
-        hp, wp = xp.shape[2:]
+        padded = (h + sum(pads[0]), w + sum(pads[1]))
         out = tuple((size - d * (k - 1) - 1) // s + 1
-                    for size, k, s, d in zip((hp, wp), (kh, kw), stride, dilation))
-        cols = _windows(xp, (kh, kw), stride, dilation, out).reshape(groups, -1, n * out[0]
-                                                                        * out[1])
-        y = _product(weight.reshape(groups, o // groups, -1), cols, groups).reshape(o, -1)
-        if bias is not None:
-            y += bias[:, None]
-        ctx.cols = cols if need_w else None
-        ctx.geometry = (x.shape, xp.shape, pads, out, stride, dilation, groups, squeeze, batched)
-        return _from_4d(_to_nchw(y, n, out), squeeze, batched)
+                    for size, k, s, d in zip(padded, (kh, kw), stride, dilation))
+        # wide rows pay for col2im, or for an im2col that moves more rows than the output
+        f = _frame(n, padded, out, (kh, kw), stride, dilation, need_x or c * kh * kw > 2 * o)
+        ones = bias is not None
+        cols = _im2col(x, pads, f, groups, ones)
+        w_mat = _grouped(weight, groups)
+        if ones:  # [W_mat | b] [X_col; 1] = W_mat X_col + b
+            w_mat = np.concatenate([w_mat, bias.reshape(groups, -1, 1)], axis=2)
+        y = f.crop(np.matmul(w_mat, cols))
+        ctx.cols = cols if any(ctx.needs_input_grad[1:]) else None
+        ctx.geometry = (x.shape, pads, f, groups, squeeze, batched)
+        return _from_4d(y, squeeze, batched)
 
     @staticmethod
     def backward(ctx, grad):
         (weight,) = ctx.saved_tensors
-        (n, c, h, w), padded, pads, out, stride, dilation, groups, squeeze, batched = ctx.geometry
-        g4 = _to_4d(grad, squeeze, batched)
-        need_b = len(ctx.needs_input_grad) == 3 and ctx.needs_input_grad[2]
+        (n, c, h, w), pads, f, groups, squeeze, batched = ctx.geometry
+        g_mat = _spread(_to_4d(grad, squeeze, batched), f, groups)
         grad_x = grad_w = grad_b = None
-        if ctx.cols is not None or need_b:
-            g_mat = _as_rows(g4, groups)  # δ_Y: (g, O/g, N·Ho·Wo)
-            if ctx.cols is not None:  # δ_W = δ_Y X_colᵀ
-                grad_w = _product(g_mat, ctx.cols.transpose(0, 2, 1), groups)
-                grad_w = grad_w.reshape(ctx.weight_shape)
-            if need_b:  # δ_b = Σ_{n,p} δ_y
-                grad_b = g_mat.sum(axis=2).reshape(-1)
+        cols = ctx.cols
+        if cols is not None:  # [δ_W | δ_b] = Σ_n δ_Y [X_col; 1]ᵀ
+            both = _gram(g_mat, cols, f)
+            k = both.shape[2] - (len(ctx.needs_input_grad) == 3)
+            grad_w = both[:, :, :k].reshape(ctx.weight_shape)
+            if k < both.shape[2]:
+                grad_b = both[:, :, k].reshape(-1)
         if weight is not None:  # δ_x = col2im(W_matᵀ δ_Y), cropped to the unpadded input
-            w_offsets = _per_offset(_to_4d(weight, squeeze, True), groups)
-            image = _fold(w_offsets, g4, padded, stride, dilation)
+            image = _col2im(_grouped(_to_4d(weight, squeeze, True), groups), g_mat, f)
             (t, _), (le, _) = pads
-            grad_x = image[:, :, t:t + h, le:le + w].transpose(1, 0, 2, 3)
-            grad_x = _from_4d(np.ascontiguousarray(grad_x), squeeze, batched)
+            grad_x = _from_4d(image[:, :, t:t + h, le:le + w], squeeze, batched)
         if len(ctx.needs_input_grad) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, grad_b
@@ -226,40 +294,35 @@ class ConvTranspose(Function):
         ctx.weight_shape = weight.shape
         x4, w4 = _to_4d(x, squeeze, batched), _to_4d(weight, squeeze, True)
         n, c, h, w = x4.shape
-        cg_out, kh, kw = w4.shape[1:]
+        kh, kw = w4.shape[2:]
         full = tuple((size - 1) * s + d * (k - 1) + 1
                      for size, k, s, d in zip((h, w), (kh, kw), stride, dilation))
         (t, b), (le, r) = pads  # b, r < 0: output_padding reaches past the fold (zeros)
-        shape = (cg_out * groups, n, full[0] + max(0, -b), full[1] + max(0, -r))
-        image = _fold(_per_offset(w4, groups), x4, shape, stride, dilation)
-        y = image[:, :, t:shape[2] - max(b, 0), le:shape[3] - max(r, 0)]
-        y = np.ascontiguousarray(y.transpose(1, 0, 2, 3))
+        padded = (full[0] + max(0, -b), full[1] + max(0, -r))
+        f = _frame(n, padded, (h, w), (kh, kw), stride, dilation, True)
+        image = _col2im(_grouped(w4, groups), _spread(x4, f, groups), f)
+        y = np.ascontiguousarray(image[:, :, t:padded[0] - max(b, 0), le:padded[1] - max(r, 0)])
         if bias is not None:
             y += bias[:, None, None]
-        ctx.geometry = (pads, (kh, kw), stride, dilation, groups, squeeze, batched, (h, w))
+        ctx.geometry = (pads, f, groups, squeeze, batched)
         return _from_4d(y, squeeze, batched)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        pads, kernel, stride, dilation, groups, squeeze, batched, size = ctx.geometry
+        pads, f, groups, squeeze, batched = ctx.geometry
         g4 = _to_4d(grad, squeeze, batched)
-        n = g4.shape[0]
         (t, b), (le, r) = pads
         grad_x = grad_w = grad_b = None
         if x is not None or weight is not None:
             # δ_y back on the full fold (zeros where it was cropped), then its windows
-            gp = _channel_major(g4, ((t, max(b, 0)), (le, max(r, 0))))
-            cols = _windows(gp, kernel, stride, dilation, size)
-            cols = cols.reshape(groups, -1, n * size[0] * size[1])
+            cols = _im2col(g4, ((t, max(b, 0)), (le, max(r, 0))), f, groups, False)
         if weight is not None:  # δ_x = W_mat im2col(δ_y)
-            ci = weight.shape[0]
-            w_mat = weight.reshape(groups, ci // groups, -1)
-            rows = _product(w_mat, cols, groups).reshape(ci, -1)
-            grad_x = _from_4d(_to_nchw(rows, n, size), squeeze, batched)
+            grad_x = f.crop(np.matmul(_grouped(weight, groups), cols))
+            grad_x = _from_4d(grad_x, squeeze, batched)
         if x is not None:  # δ_W = X im2col(δ_y)ᵀ
-            x_mat = _as_rows(_to_4d(x, squeeze, batched), groups)
-            grad_w = _product(x_mat, cols.transpose(0, 2, 1), groups).reshape(ctx.weight_shape)
+            x_mat = _spread(_to_4d(x, squeeze, batched), f, groups)
+            grad_w = _gram(x_mat, cols, f).reshape(ctx.weight_shape)
         if len(ctx.needs_input_grad) == 2:
             return grad_x, grad_w
         if ctx.needs_input_grad[2]:

@@ -293,7 +293,8 @@ class MaxPool(Function):
     @staticmethod
     def backward(ctx, grad):
         grid, arg = ctx.grid, ctx.arg
-        g = _as_2d(grad, grid)
+        # read once per kernel offset: a strided δ_y (a conv's δ_x view) is copied first
+        g = np.ascontiguousarray(_as_2d(grad, grid))
         dx = _gradient_buffer(grid, g.shape[:-2], grad.dtype)
         for k, view in enumerate(_offset_views(dx, grid)):
             hit = arg == k

@@ -7,7 +7,7 @@ or a script can build its candidates the same way:
 >>> optimizer = build_optimizer("adam", model.parameters(), DEFAULT_LR["adam"], 0.0)
 >>> scheduler = build_scheduler("cosine", optimizer, epochs=30, patience=5)
 >>> build_model("cnn", "mnist1d")[0]  # sized for the dataset's input shape (1, 40)
-Conv1d(1, 32, kernel_size=(3,), stride=(1,), padding=(1,))
+Conv1d(1, 32, kernel_size=(3,), stride=(1,), padding=(1,), bias=False)
 
 Data: :data:`DATASETS` describes each dataset (input shape, classes, where it comes
 from, its normalisation); :func:`prepare_data` loads one and splits it into
@@ -289,8 +289,8 @@ def build_model(name: str, dataset: str, hidden: Sequence[int] | None = None,
     outputs, by default the dataset's number of classes).
 
     - ``mlp``: Flatten, then ``hidden`` Linear-ReLU(-Dropout) layers;
-    - ``cnn``: conv3-ReLU-maxpool blocks of ``channels``, then ``hidden`` Linear layers
-      with ``dropout`` (:func:`chainrule.models.cnn`; 1-D convolutions for MNIST-1D);
+    - ``cnn``: conv3-BatchNorm-ReLU-maxpool blocks of ``channels``, then ``hidden`` Linear
+      layers with ``dropout`` (:func:`chainrule.models.cnn`; 1-D convolutions for MNIST-1D);
     - ``resnet``: stages of ``depth`` basic blocks of widths ``channels``, global
       average pooling (:func:`chainrule.models.resnet`).
 
@@ -307,7 +307,7 @@ def build_model(name: str, dataset: str, hidden: Sequence[int] | None = None,
     if name == "cnn":
         return cnn(info.shape[0], classes, spatial[0] if len(spatial) == 1 else spatial,
                    channels=tuple(s["channels"]), hidden=tuple(s["hidden"]),
-                   dropout=s["dropout"])
+                   dropout=s["dropout"], batch_norm=True)
     return resnet(info.shape[0], classes, widths=tuple(s["channels"]), depth=s["depth"],
                   dims=len(spatial))
 
@@ -352,7 +352,7 @@ def parameter_count(name: str, dataset: str, hidden: Sequence[int] | None = None
         sizes = [math.prod(info.shape), *map(int, s["hidden"]), classes]
     elif name == "cnn":
         plan = _cnn_plan(info.shape, s["channels"])
-        convs = sum(a * b * kernel + b for a, b, _ in plan[:-1])
+        convs = sum(a * b * kernel + 2 * b for a, b, _ in plan[:-1])  # no bias; BN γ, β
         sizes = [plan[-1][0] * plan[-1][2], *map(int, s["hidden"]), classes]
         return convs + sum(a * b + b for a, b in zip(sizes, sizes[1:]))
     else:
