@@ -10,14 +10,19 @@ SGD with momentum 0.9, written with each framework's public API as a user writes
   network in torch) on 28×28 grey images.
 
 The two frameworks take turns, ``--batches`` batches each, for ``--rounds``
-rounds; the median round gives samples/s and the ratio.
+rounds; the median round gives samples/s and the ratio. ``--threads N`` gives both
+N threads (NumPy's OpenBLAS and torch); on a busy machine ``--threads 1`` gives far
+steadier numbers, as two threads then spend their time waiting for each other.
 
     python benchmarks/bench_cnn.py --unset-openblas-env
+    python benchmarks/bench_cnn.py --unset-openblas-env --threads 1
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -132,15 +137,25 @@ def main() -> None:
                         help="comma-separated: cnn28, cnn32, resnet")
     parser.add_argument("--unset-openblas-env", action="store_true",
                         help="re-run without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads of NumPy's BLAS and of torch (default: their own)")
     args = parser.parse_args()
     rerun_without_openblas()
+    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS")
+    if args.threads is not None and blas_threads != str(args.threads):
+        # OpenBLAS reads its thread count when NumPy loads it: start again with it set
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(args.threads)}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
     import torch
 
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     print(f"batch {BATCH}, float32, SGD momentum; median of {args.rounds} rounds of "
           f"{args.batches} batches")
-    print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
-          f"threads), {blas_environment()}")
+    print(f"numpy {np.__version__} (OPENBLAS_NUM_THREADS={blas_threads or 'unset'}), "
+          f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
+          f"{blas_environment()}")
     for name in args.networks.split(","):
         x, y = images(SHAPES[name], args.batches)
         seconds = alternate({"chainrule": chainrule_trainer(name, x, y),

@@ -310,7 +310,7 @@ def _show(key: str, value: Any) -> str:
 
 
 def _architecture_flags(config: dict[str, Any]) -> str:
-    """The flags that size the model, e.g. ``--channels 32,64 --hidden 128``."""
+    """The flags that size the model, e.g. ``--channels 64,128 --hidden 128``."""
     keys = {"mlp": ("hidden",), "cnn": ("channels", "hidden"),
             "resnet": ("channels", "depth")}[config["model"]]
     return " ".join(f"{_flag(k)} {_show(k, config[k])}" for k in keys)

@@ -207,7 +207,8 @@ class KNeighborsClassifier:
     # ------------------------------------------------------------------------ fit
 
     def fit(self, X: Any, y: Any) -> KNeighborsClassifier:
-        """Remember the training points ``X`` (n_samples, n_features) and labels ``y``."""
+        """Remember (a copy of) the training points ``X`` (n_samples, n_features) and
+        their labels ``y`` (any sortable values: ints, strings ...)."""
         self._check_params("fit")
         X = self._check_X(X, "fit")
         y = _array(y)

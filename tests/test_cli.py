@@ -681,7 +681,7 @@ def test_each_model_has_its_defaults_and_the_default_run_is_unchanged():
     cnn = config("--model", "cnn")
     assert (cnn["channels"], cnn["hidden"], cnn["depth"], cnn["epochs"]) == (
         recipes.MODEL_DEFAULTS["cnn"]["channels"], [128], None, 30)
-    assert cnn["channels"] == [32, 64] and 0 < cnn["dropout"] < 1 and cnn["lr"] == 1e-3
+    assert cnn["channels"] == [64, 128] and 0 < cnn["dropout"] < 1 and cnn["lr"] == 1e-3
     resnet = config("--model", "resnet", "--dataset", "mnist1d")
     assert (resnet["channels"], resnet["depth"], resnet["hidden"], resnet["dropout"]) == (
         [16, 32, 64], 2, None, None)

@@ -7,7 +7,7 @@ or a script can build its candidates the same way:
 >>> optimizer = build_optimizer("adam", model.parameters(), DEFAULT_LR["adam"], 0.0)
 >>> scheduler = build_scheduler("cosine", optimizer, epochs=30, patience=5)
 >>> build_model("cnn", "mnist1d")[0]  # sized for the dataset's input shape (1, 40)
-Conv1d(1, 32, kernel_size=(3,), stride=(1,), padding=(1,), bias=False)
+Conv1d(1, 64, kernel_size=(3,), stride=(1,), padding=(1,), bias=False)
 
 Data: :data:`DATASETS` describes each dataset (input shape, classes, where it comes
 from, its normalisation); :func:`prepare_data` loads one and splits it into
@@ -77,7 +77,7 @@ SCHEDULES = ("none", "step", "cosine", "plateau")
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "mlp": {"hidden": [512, 256], "channels": None, "depth": None, "dropout": 0.3,
             "epochs": 60, "batch_size": 32, "patience": 20},
-    "cnn": {"hidden": [128], "channels": [32, 64], "depth": None, "dropout": 0.3,
+    "cnn": {"hidden": [128], "channels": [64, 128], "depth": None, "dropout": 0.3,
             "epochs": 30, "batch_size": 32, "patience": 10},
     "resnet": {"hidden": None, "channels": [16, 32, 64], "depth": 2, "dropout": None,
                "epochs": 30, "batch_size": 32, "patience": 10},
