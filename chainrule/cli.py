@@ -227,10 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "with chainrule.data.datasets.download_mnist(DIR), "
                             "download_fashion_mnist(DIR) or download_cifar10(DIR))")
     train.add_argument("--augment", action="store_true", default=None,
-                       help="augment the training batches (never validation or test): small "
-                            "rotations and shifts of digits, flips and shifts of fashion-mnist, "
-                            "padded random crops and flips of cifar10, shifts of mnist1d "
-                            "signals")
+                       help="augment the training batches (never validation or test): "
+                            "rotations up to 10 degrees of digits, rotations and shifts of "
+                            "mnist, flips and shifts of fashion-mnist, padded random crops and "
+                            "flips of cifar10, shifts of mnist1d signals")
     train.add_argument("--train-subset", type=_positive_int, default=None, metavar="N",
                        help="train on a stratified random subset of N samples of the "
                             "training split (fixed by --seed)")
