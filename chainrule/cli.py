@@ -41,6 +41,7 @@ from typing import Any
 
 import chainrule
 from chainrule import io, metrics, nn
+from chainrule.commands import register_all
 from chainrule.data import DataLoader, TensorDataset
 from chainrule.train.callbacks import EarlyStopping, ModelCheckpoint
 from chainrule.train.fit import History, NonFiniteLossError, fit, predict, resume
@@ -290,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "sized for a dataset's input shape (no data is read).",
     )
     _add_model_arguments(summary)
+    register_all(commands)
     return parser
 
 
@@ -965,7 +967,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
-        return _summary(args)
+        if args.command == "summary":
+            return _summary(args)
+        return args.run(args)
     except BrokenPipeError:
         _discard_stdout()
         return EXIT_BROKEN_PIPE

@@ -22,8 +22,9 @@ LAYERS = [
     ["chainrule.ops", "chainrule.factory", "chainrule.tensor_functions", "chainrule.profiler"],
     ["chainrule.nn", "chainrule.check", "chainrule.metrics"],
     ["chainrule.optim", "chainrule.data", "chainrule.io"],
-    ["chainrule.train", "chainrule.models", "chainrule.neighbors", "chainrule.inspect"],
-    ["chainrule.cli", "chainrule.__main__", "chainrule"],
+    ["chainrule.train", "chainrule.models", "chainrule.neighbors", "chainrule.model_selection",
+     "chainrule.viz", "chainrule.playground"],
+    ["chainrule.cli", "chainrule.commands", "chainrule.__main__", "chainrule"],
 ]
 SANCTIONED = {("chainrule.tensor", "chainrule.ops")}
 
