@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import inspect
 import json
 import math
 import os
@@ -44,7 +45,9 @@ from chainrule import io, metrics, nn
 from chainrule.commands import register_all
 from chainrule.data import DataLoader, TensorDataset
 from chainrule.train.callbacks import EarlyStopping, ModelCheckpoint
+from chainrule.train.diagnostics import GradientFlow
 from chainrule.train.fit import History, NonFiniteLossError, fit, predict, resume
+from chainrule.train.lr_find import lr_find
 from chainrule.train.recipes import (
     DATASETS,
     DEFAULT_LR,
@@ -65,12 +68,15 @@ from chainrule.train.recipes import (
     parameter_count,
     prepare_data,
 )
+from chainrule.train.siamese import LOSSES as SIAMESE_LOSSES
+from chainrule.train.siamese import run_siamese
 
+SIAMESE_DEFAULT_LOSS = inspect.signature(run_siamese).parameters["loss"].default
 # None: the model's default (recipes.MODEL_DEFAULTS), or not used by the model
 DEFAULTS: dict[str, Any] = {
     "model": "mlp", "dataset": "digits", "data_dir": None, "hidden": None, "channels": None,
     "depth": None, "dropout": None, "epochs": None, "batch_size": None, "optimizer": "adam",
-    "lr": None, "weight_decay": 0.0, "schedule": "none", "patience": None, "seed": 0,
+    "lr": None, "weight_decay": 0.0, "schedule": None, "patience": None, "seed": 0,
     "val_size": 0.1, "test_size": 0.2, "augment": False, "train_subset": None, "classes": None,
     "init_from": None, "freeze": "none",
 }
@@ -84,7 +90,9 @@ CHECKPOINT = "model.safetensors"  # resumable: weights, optimizer, scheduler, ra
 BEST = "best.safetensors"  # the weights of the epoch with the best validation loss so far
 HISTORY = "history.json"
 PLOTS = ("learning_curves.png", "confusion_matrix.png")
-RUN_FILES = (CHECKPOINT, BEST, HISTORY, *PLOTS)
+DIAGNOSTICS = ("diagnostics.json", "diagnostics.png")  # with --diagnose
+ROC_CURVE = "roc_curve.png"  # with --task siamese
+RUN_FILES = (CHECKPOINT, BEST, HISTORY, *PLOTS, *DIAGNOSTICS, ROC_CURVE)
 RUNS = "runs"  # the parent of the default run directories
 EXIT_ERROR, EXIT_BROKEN_PIPE, EXIT_SIGINT, EXIT_SIGTERM = 1, 141, 130, 143
 # float32 weights, gradients and two optimizer moments, plus initialisation temporaries
@@ -129,6 +137,10 @@ def _sizes(text: str, example: str) -> list[int]:
     return sizes
 
 
+def _learning_rate(text: str) -> float | str:
+    return "auto" if text == "auto" else _non_negative_float(text)
+
+
 def _hidden(text: str) -> list[int]:
     return _sizes(text, "128,64")
 
@@ -171,7 +183,8 @@ def _defaults_help() -> str:
             sizes.append(f"dropout {d['dropout']}")
         parts.append(f"{model}: {', '.join(sizes)}, {d['epochs']} epochs "
                      f"({LARGE_DATASET_EPOCHS[model]} on mnist, fashion-mnist and cifar10), "
-                     f"batch size {d['batch_size']}, patience {d['patience']}")
+                     f"batch size {d['batch_size']}, patience {d['patience']}, schedule "
+                     f"{d['schedule']}")
     return "; ".join(parts)
 
 
@@ -223,6 +236,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "closed (| head).",
     )
     _add_model_arguments(train)
+    train.add_argument("--task", choices=("classify", "siamese"), default=None,
+                       help="classify (the default): a classifier, as above; siamese: a "
+                            "shared-weight encoder trained on pairs of digits 0-6 (genuine: "
+                            "same class, impostor: different classes), then verification on "
+                            "pairs of the unseen digits 7-9: ROC AUC, equal error rate and "
+                            "accuracy at the threshold chosen on validation pairs, and "
+                            "roc_curve.png (takes --dataset digits, --hidden, --epochs, "
+                            "--batch-size, --lr, --loss, --seed, --out, --overwrite, --quiet)")
+    train.add_argument("--loss", choices=SIAMESE_LOSSES, default=None,
+                       help="--task siamese: the pair loss (default "
+                            f"{SIAMESE_DEFAULT_LOSS})")
     train.add_argument("--data-dir", default=None, metavar="DIR",
                        help="where the files of mnist, fashion-mnist or cifar10 are (get them "
                             "with chainrule.data.datasets.download_mnist(DIR), "
@@ -256,16 +280,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                        help=f"optimizer (default {DEFAULTS['optimizer']}); momentum and "
                             "nesterov are SGD with momentum 0.9")
-    train.add_argument("--lr", type=_non_negative_float, default=None, metavar="X",
+    train.add_argument("--lr", type=_learning_rate, default=None, metavar="X|auto",
                        help="learning rate (default per optimizer: "
-                            + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+                            + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items())
+                            + "); auto: a tenth of the learning rate with the lowest smoothed "
+                              "loss in a one-epoch sweep (chainrule.train.lr_find), which leaves "
+                              "the model and optimizer as they were")
     train.add_argument("--weight-decay", type=_non_negative_float, default=None, metavar="X",
                        help="weight decay: L2 added to the gradient, decoupled for adamw "
                             f"(default {DEFAULTS['weight_decay']})")
     train.add_argument("--schedule", choices=SCHEDULES, default=None,
                        help="learning-rate schedule: step (x0.1 every third of the epochs), "
                             "cosine (annealed to 0), plateau (x0.5 when the validation loss "
-                            f"stalls) (default {DEFAULTS['schedule']})")
+                            "stalls) (default per model, see above)")
     train.add_argument("--patience", type=_non_negative_int, default=None, metavar="N",
                        help="early stopping: epochs without validation-loss improvement "
                             "before stopping, 0 to disable (default per model)")
@@ -282,6 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--overwrite", action="store_true",
                        help="replace the run that --out holds (its checkpoints, history and "
                             "plots are deleted first)")
+    train.add_argument("--diagnose", action="store_true",
+                       help="watch the gradient flow (chainrule.train.GradientFlow): per layer "
+                            "and epoch, gradient norms, update-to-weight ratios, activation "
+                            "statistics, dead ReLUs and saturated units; say in plain words "
+                            "when gradients vanish or explode or units die, and write "
+                            "diagnostics.png and diagnostics.json")
     train.add_argument("--quiet", action="store_true",
                        help="print only the final test line (no progress bar or epoch lines)")
 
@@ -364,7 +397,8 @@ def _config(args: argparse.Namespace, stored: dict[str, Any] | None,
         config.update(given)
         _check_applicable(config, given)
         defaults = MODEL_DEFAULTS[config["model"]]
-        for key in ("hidden", "channels", "depth", "dropout", "batch_size", "patience"):
+        for key in ("hidden", "channels", "depth", "dropout", "batch_size", "patience",
+                    "schedule"):
             if config[key] is None:
                 config[key] = defaults[key]
         if config["epochs"] is None:
@@ -644,6 +678,18 @@ def _write_history(out: str, record: dict[str, Any]) -> None:
     io.atomic_write(os.path.join(out, HISTORY), (json.dumps(record, indent=2) + "\n").encode())
 
 
+def _write_diagnostics(out: str, flow: GradientFlow) -> None:
+    """--diagnose: the records as JSON, and their picture where matplotlib is installed."""
+    records, picture = (os.path.join(out, name) for name in DIAGNOSTICS)
+    io.atomic_write(records, (json.dumps(flow.to_dict(), indent=2) + "\n").encode())
+    if flow.epochs:
+        try:
+            flow.plot(picture)
+        except ImportError:
+            print(f"chainrule train: {picture} not drawn: the plots need matplotlib "
+                  "(pip install \"chainrule[plot]\")", file=sys.stderr, flush=True)
+
+
 def _best_weights(model: Any, out: str, history: History) -> tuple[int, str, str | None]:
     """Load the best validation epoch's weights from best.safetensors into ``model``.
 
@@ -669,7 +715,42 @@ def _best_weights(model: Any, out: str, history: History) -> tuple[int, str, str
     return last, f"last epoch, not the best ({best})", reason
 
 
+#: the flags of `chainrule train --task siamese`; any other is refused
+SIAMESE_FLAGS = ("task", "loss", "dataset", "hidden", "epochs", "batch_size", "lr", "seed",
+                 "out", "overwrite", "quiet")
+
+
+def _siamese(args: argparse.Namespace) -> int:
+    """``chainrule train --task siamese``: :func:`chainrule.train.siamese.run_siamese`."""
+    other = [_flag(k) for k, v in vars(args).items()
+             if k not in (*SIAMESE_FLAGS, "command") and v not in (None, False)]
+    if other:
+        raise _fail(f"--task siamese does not take {', '.join(sorted(other))}")
+    if args.dataset not in (None, "digits"):
+        raise _fail(f"--task siamese trains on digits 0-6 and verifies on 7-9; --dataset "
+                    f"{args.dataset} is not supported")
+    if args.lr == "auto":
+        raise _fail("--task siamese does not take --lr auto; give a number")
+    given = {"epochs": args.epochs, "seed": args.seed, "lr": args.lr,
+             "batch_size": args.batch_size, "hidden": args.hidden, "loss": args.loss}
+    out = _output_directory(args, {"model": "siamese", "dataset": "digits"})
+    latest = _point_latest(out) if args.out is None else None
+    try:
+        run_siamese("digits", out_dir=out, quiet=args.quiet,
+                    **{k: v for k, v in given.items() if v is not None})
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if latest not in (None, out) and not args.quiet:
+        print(f"{latest} points to {out}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
+    if args.task == "siamese":
+        return _siamese(args)
+    if args.loss is not None:
+        raise _fail("--loss is the pair loss of --task siamese; a classifier trains with "
+                    "cross-entropy")
     installed, previous = False, None
     if threading.current_thread() is threading.main_thread():
         previous, installed = signal.signal(signal.SIGTERM, _raise_terminated), True
@@ -754,9 +835,18 @@ def _run(args: argparse.Namespace) -> int:
     if config["freeze"] == "body":
         model = freeze_body(model)
     trainable = [p for p in model.parameters() if p.requires_grad]
+    auto_lr = config["lr"] == "auto"
     try:
-        optimizer = build_optimizer(config["optimizer"], trainable, config["lr"],
+        optimizer = build_optimizer(config["optimizer"], trainable,
+                                    DEFAULT_LR[config["optimizer"]] if auto_lr else config["lr"],
                                     config["weight_decay"])
+        if auto_lr:  # before the scheduler, which records the groups' initial lr
+            found = lr_find(model, nn.functional.cross_entropy, optimizer, train_loader)
+            config["lr"] = found.suggestion  # a number in the checkpoint and history
+            for group in optimizer.param_groups:
+                group["lr"] = found.suggestion
+            say(f"--lr auto: {found.suggestion:.3g} (a tenth of lr {found.best_lr:.3g}, the "
+                f"lowest smoothed loss of lr_find's {len(found.lrs)}-batch sweep)")
         scheduler = build_scheduler(config["schedule"], optimizer, config["epochs"],
                                     config["patience"])
     except ValueError as exc:
@@ -773,6 +863,10 @@ def _run(args: argparse.Namespace) -> int:
                                      save_weights_only=True))
     checkpointer = ModelCheckpoint(path, save_best_only=False, extra={"config": config})
     callbacks.append(checkpointer)
+    flow = None
+    if args.diagnose:  # no state of its own: checkpoints and --resume are unaffected
+        flow = GradientFlow(report="print")
+        callbacks.insert(0, flow)
 
     history = History()
     epochs = config["epochs"]
@@ -861,6 +955,9 @@ def _run(args: argparse.Namespace) -> int:
         raise
     except NonFiniteLossError as exc:
         keep_history("diverged", error=str(exc))
+        if flow is not None:  # diagnose the diverged epoch ("gradients explode ...")
+            flow.on_train_end()
+            _write_diagnostics(out, flow)
         where = (f"the validation loss is {exc.loss} after epoch {exc.epoch}"
                  if exc.batch is None else
                  f"the training loss became {exc.loss} at epoch {exc.epoch}, batch "
@@ -881,6 +978,10 @@ def _run(args: argparse.Namespace) -> int:
                     + ("" if exc.errno != errno.ENOSPC else " (the disk is full)")
                     + f"; {kept}") from None
 
+    if flow is not None:
+        _write_diagnostics(out, flow)
+        say("gradient flow, last epoch (diagnostics.json and diagnostics.png hold every "
+            "epoch):\n" + flow.summary())
     if stopper is not None and stopper.stopped_epoch:
         say(f"early stopping after epoch {stopper.stopped_epoch}: val_loss last improved at "
             f"epoch {stopper.best_epoch} ({stopper.best:.4f})")

@@ -20,10 +20,16 @@ and a 0/0 is ``zero_division`` (0 by default, as sklearn's ``zero_division=0``).
 classes present in ``y_true`` or ``y_pred``; ``'weighted'`` weights each class by
 its support (true count); ``'micro'`` pools ``tp, fp, fn`` over the classes
 first; ``None`` returns the per-class array in sorted label order.
+
+Verification (a score per pair, higher meaning "more likely genuine"; labels +1/-1
+or 1/0): :func:`roc_curve` and :func:`roc_auc_score` (scikit-learn's, ties
+included), :func:`equal_error_rate`, and :func:`best_threshold` /
+:func:`threshold_accuracy` for the rule "genuine when score ≥ threshold".
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -208,3 +214,151 @@ def f1_score(
 # scikit-learn's names
 precision_score = precision
 recall_score = recall
+
+
+# ------------------------------------------------------------------ verification
+def _binary(y_true: Any, y_score: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """(positives as bools, scores as float64) of labels in {-1, +1} or {0, 1}."""
+    t = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+    s = y_score.data if isinstance(y_score, Tensor) else np.asarray(y_score)
+    if t.ndim != 1 or s.ndim != 1:
+        raise ValueError(f"{fn}: y_true and y_score must be 1-D, got shapes {t.shape} and "
+                         f"{s.shape}")
+    if len(t) != len(s):
+        raise ValueError(f"{fn}: y_true and y_score have different lengths ({len(t)} and "
+                         f"{len(s)})")
+    if len(t) == 0:
+        raise ValueError(f"{fn}: y_true and y_score are empty")
+    if s.dtype.kind not in "fiub":
+        raise TypeError(f"{fn}: y_score must hold numbers, got dtype {s.dtype}")
+    s = s.astype(np.float64)
+    if not np.isfinite(s).all():
+        raise ValueError(f"{fn}: y_score holds {np.sum(~np.isfinite(s))} non-finite values")
+    labels = set(np.unique(t).tolist())
+    if not (labels <= {-1, 1} or labels <= {0, 1}):
+        raise ValueError(f"{fn}: y_true must hold labels in {{-1, +1}} or {{0, 1}} (1 is the "
+                         f"positive, genuine class), got {sorted(labels)}")
+    return t == 1, s
+
+
+def _counts(positive: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(fps, tps, thresholds): false and true positives when accepting score ≥ threshold,
+    for each distinct score as threshold, highest first (scikit-learn's algorithm)."""
+    order = np.argsort(-score, kind="stable")
+    score, positive = score[order], positive[order]
+    last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]  # end of each tie group
+    tps = np.cumsum(positive, dtype=np.float64)[last]
+    fps = 1 + last - tps
+    return fps, tps, score[last]
+
+
+def roc_curve(y_true: Any, y_score: Any, drop_intermediate: bool = True
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ROC curve ``(fpr, tpr, thresholds)``, equal to ``sklearn.metrics.roc_curve``.
+
+    ``thresholds`` decrease: the distinct scores, preceded by ``inf``; point ``k`` is
+    the rule "positive when score ≥ thresholds[k]", with
+
+        tpr_k = tp_k / P,   fpr_k = fp_k / N   (P positives, N negatives)
+
+    so the curve runs from (0, 0) (threshold ``inf``) to (1, 1). Tied scores move the
+    curve diagonally in one step. ``drop_intermediate`` drops the points on a straight
+    line between their neighbours (invisible on the plot; the AUC is unchanged). With
+    no positive (negative) label, tpr (fpr) is nan and a RuntimeWarning says why.
+    """
+    positive, score = _binary(y_true, y_score, "roc_curve")
+    fps, tps, thresholds = _counts(positive, score)
+    if drop_intermediate and len(fps) > 2:
+        corner = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
+        fps, tps, thresholds = fps[corner], tps[corner], thresholds[corner]
+    fps, tps = np.r_[0.0, fps], np.r_[0.0, tps]
+    thresholds = np.r_[np.inf, thresholds]
+    rates = []
+    for count, what in ((fps, "negative"), (tps, "positive")):
+        if count[-1] <= 0:
+            warnings.warn(f"roc_curve: y_true holds no {what} label; its rate is undefined "
+                          f"(nan)", RuntimeWarning, stacklevel=2)
+            rates.append(np.full(count.shape, np.nan))
+        else:
+            rates.append(count / count[-1])
+    return rates[0], rates[1], thresholds
+
+
+def _both_classes(positive: np.ndarray, fn: str) -> None:
+    """Refuse labels of one class, for which the metric ``fn`` is undefined."""
+    if positive.all() or not positive.any():
+        which = "positive" if positive.all() else "negative"
+        raise ValueError(f"{fn}: y_true holds only {which} labels; it is undefined without "
+                         f"both classes (genuine and impostor pairs)")
+
+
+def roc_auc_score(y_true: Any, y_score: Any) -> float:
+    """The area under the ROC curve, equal to ``sklearn.metrics.roc_auc_score`` (binary):
+    the trapezoidal rule on :func:`roc_curve`,
+
+        AUC = Σ_k (fpr_k - fpr_(k-1)) (tpr_k + tpr_(k-1)) / 2
+
+    which is the probability that a random positive scores above a random negative, a
+    tie counting ½. Raises ValueError when y_true holds one class only (scikit-learn
+    warns and returns nan).
+    """
+    positive, score = _binary(y_true, y_score, "roc_auc_score")
+    _both_classes(positive, "roc_auc_score")
+    fpr, tpr, _ = roc_curve(positive.astype(np.int64), score)
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
+
+
+def equal_error_rate(y_true: Any, y_score: Any) -> tuple[float, float]:
+    """``(eer, threshold)``: where the false-acceptance rate equals the false-rejection
+    rate, FPR = FNR = 1 - TPR, on the ROC curve joined by straight lines.
+
+    Along the curve of every distinct threshold (highest first), g = FPR - FNR rises
+    from -1 to +1; between the last point k-1 with g < 0 and the first point k with
+    g ≥ 0, at the fraction α = -g_(k-1) / (g_k - g_(k-1)) of the segment,
+
+        eer = fpr_(k-1) + α (fpr_k - fpr_(k-1)) = 1 - [tpr_(k-1) + α (tpr_k - tpr_(k-1))]
+        threshold = t_(k-1) + α (t_k - t_(k-1))     (t_k itself when t_(k-1) = inf)
+
+    (the same α interpolates the thresholds; no single threshold need reach the
+    interpolated point exactly). Labels +1/-1 or 1/0; raises ValueError for one class.
+    """
+    positive, score = _binary(y_true, y_score, "equal_error_rate")
+    _both_classes(positive, "equal_error_rate")
+    fps, tps, thresholds = _counts(positive, score)
+    fpr = np.r_[0.0, fps / fps[-1]]
+    tpr = np.r_[0.0, tps / tps[-1]]
+    thresholds = np.r_[np.inf, thresholds]
+    gap = fpr - (1 - tpr)
+    k = int(np.argmax(gap >= 0))  # gap[0] = -1 < 0 <= gap[-1] = 1, so 1 <= k
+    alpha = -gap[k - 1] / (gap[k] - gap[k - 1])
+    eer = fpr[k - 1] + alpha * (fpr[k] - fpr[k - 1])
+    low, high = thresholds[k], thresholds[k - 1]
+    threshold = low if np.isinf(high) else high + alpha * (low - high)
+    return float(eer), float(threshold)
+
+
+def threshold_accuracy(y_true: Any, y_score: Any, threshold: float) -> float:
+    """The accuracy of the rule "positive (genuine) when score ≥ threshold"."""
+    positive, score = _binary(y_true, y_score, "threshold_accuracy")
+    return float(np.mean((score >= threshold) == positive))
+
+
+def best_threshold(y_true: Any, y_score: Any) -> float:
+    """The threshold of highest :func:`threshold_accuracy` on these (validation) pairs.
+
+    Accepting the scores ≥ s_k (s_1 > s_2 > ... the distinct scores) is correct for
+    tp_k + (N - fp_k) pairs; among the best k (the highest threshold on ties) the
+    threshold returned lies halfway between the lowest accepted score s_k and the
+    highest rejected one s_(k+1), so it generalises as a margin does. Accepting none is
+    ``inf``; accepting all is the lowest score.
+    """
+    positive, score = _binary(y_true, y_score, "best_threshold")
+    fps, tps, scores = _counts(positive, score)
+    correct = np.r_[0.0, tps] + (fps[-1] - np.r_[0.0, fps])
+    k = int(np.argmax(correct))  # 0: accept none; k: accept the scores >= scores[k - 1]
+    if k == 0:
+        return float(np.inf)
+    if k == len(scores):
+        return float(scores[-1])
+    middle = (scores[k - 1] + scores[k]) / 2
+    return float(middle if middle > scores[k] else scores[k - 1])

@@ -57,6 +57,13 @@ neighbour for neighbour, because the selection is done as scikit-learn does it:
 ``kneighbors()`` without queries returns the neighbours of each training point
 but itself (if duplicates push the point out of its own list, the first
 neighbour is dropped instead), as scikit-learn.
+
+Choosing k
+----------
+``predict_each_k(X, ks)`` gives the predictions of every k from one computation of
+the distances (per chunk: the neighbours of each k are then selected from it, as
+above, so each equals ``predict`` with that k); ``cross_validate_k(X, y, ks, cv)``
+scores every k on every fold of a splitter with it. ``chainrule knn`` is built on them.
 """
 
 from __future__ import annotations
@@ -272,24 +279,32 @@ class KNeighborsClassifier:
         return (dist, ind) if return_distance else ind
 
     def _neighbors(self, X: Any, k: int, where: str) -> tuple[np.ndarray, np.ndarray]:
+        return self._neighbors_each(X, [k], where)[0]
+
+    def _neighbors_each(
+        self, X: Any, ks: list[int], where: str
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(dist, ind)`` for each k of ``ks``, as ``_neighbors(X, k)`` gives them: each
+        chunk's distances are computed once and the neighbours of every k chosen from them."""
         n_fit = self.n_samples_fit_
         self_query = X is None
+        largest = max(ks)
         if self_query:
-            if k >= n_fit:
+            if largest >= n_fit:
                 raise ValueError(
-                    f"KNeighborsClassifier.{where}: n_neighbors={k} must be less than the "
-                    f"{n_fit} training samples when the queries are the training points "
+                    f"KNeighborsClassifier.{where}: n_neighbors={largest} must be less than "
+                    f"the {n_fit} training samples when the queries are the training points "
                     "(X=None: each point is not its own neighbour)"
                 )
-            Q, query_dtype, K = self._X, self._fit_dtype, k + 1
+            Q, query_dtype, extra = self._X, self._fit_dtype, 1
         else:
             Q = self._check_X(X, where)
-            if k > n_fit:
+            if largest > n_fit:
                 raise ValueError(
-                    f"KNeighborsClassifier.{where}: n_neighbors={k} is more than the {n_fit} "
-                    "training samples"
+                    f"KNeighborsClassifier.{where}: n_neighbors={largest} is more than the "
+                    f"{n_fit} training samples"
                 )
-            query_dtype, K = Q.dtype, k
+            query_dtype, extra = Q.dtype, 0
         heap = (
             self.metric in _HEAP_METRICS
             and query_dtype == self._fit_dtype
@@ -305,7 +320,7 @@ class KNeighborsClassifier:
         # mask (heap) or argpartition's intp output, manhattan's tile of differences
         pair = 8 + (1 if heap else 8) + (8 if self.metric == "manhattan" else 0)
         rows = self.chunk_size or max(1, MEMORY_BUDGET // (pair * n_fit))
-        dists, inds = [], []
+        found: list[tuple[list[np.ndarray], list[np.ndarray]]] = [([], []) for _ in ks]
         for start in range(0, len(Q), rows):
             chunk = np.ascontiguousarray(Q[start : start + rows], dtype=np.float64)
             # all training points against themselves: sklearn's pairwise path multiplies
@@ -314,27 +329,33 @@ class KNeighborsClassifier:
             D = self._distances(chunk, work, heap, gram)
             if self_query and not heap:  # sklearn's pairwise path: d(x, x) = 0 exactly
                 D[np.arange(len(chunk)), np.arange(start, start + len(chunk))] = 0
-            if heap:
-                values, ind = _heap_argkmin(D, K)
-                if self._fit_dtype == np.float32:  # sklearn's float32 metric returns float32
-                    values = values.astype(np.float32)
-                dist = np.sqrt(values) if self.metric == "euclidean" else values
-                dist = dist.astype(np.float64)
-            else:
-                ind = _argpartition_argkmin(D, K)
-                dist = np.take_along_axis(D, ind, axis=1)
-                if self.metric == "euclidean":
-                    dist = np.sqrt(dist)
+            for k, (dists, inds) in zip(ks, found):
+                dist, ind = self._select(D, k + extra, heap)
+                dists.append(dist)
+                inds.append(ind)
             del D  # before the next chunk's distances exist
-            dists.append(dist)
-            inds.append(ind)
-        dist, ind = np.concatenate(dists), np.concatenate(inds)
-        if self_query:  # drop each point from its own list (else its first neighbour)
-            keep = ind != np.arange(len(ind))[:, None]
-            keep[keep.all(axis=1), 0] = False
-            ind = ind[keep].reshape(len(ind), k)
-            dist = dist[keep].reshape(len(dist), k)
-        return dist, ind
+        result = []
+        for k, (dists, inds) in zip(ks, found):
+            dist, ind = np.concatenate(dists), np.concatenate(inds)
+            if self_query:  # drop each point from its own list (else its first neighbour)
+                keep = ind != np.arange(len(ind))[:, None]
+                keep[keep.all(axis=1), 0] = False
+                ind = ind[keep].reshape(len(ind), k)
+                dist = dist[keep].reshape(len(dist), k)
+            result.append((dist, ind))
+        return result
+
+    def _select(self, D: np.ndarray, k: int, heap: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indices of the ``k`` smallest of each row of ``D``, nearest first."""
+        if heap:
+            values, ind = _heap_argkmin(D, k)
+            if self._fit_dtype == np.float32:  # sklearn's float32 metric returns float32
+                values = values.astype(np.float32)
+            dist = np.sqrt(values) if self.metric == "euclidean" else values
+            return dist.astype(np.float64), ind
+        ind = _argpartition_argkmin(D, k)
+        dist = np.take_along_axis(D, ind, axis=1)
+        return (np.sqrt(dist) if self.metric == "euclidean" else dist), ind
 
     def _distances(
         self, Q: np.ndarray, work: np.dtype, heap: bool, gram: bool = False
@@ -390,7 +411,11 @@ class KNeighborsClassifier:
         """Encoded labels of the neighbours (n, k) and their weights (None: uniform)."""
         self._check_fitted(where)
         self._check_params(where)
-        dist, ind = self._neighbors(X, int(self.n_neighbors), where)
+        return self._labels_and_weights(*self._neighbors(X, int(self.n_neighbors), where))
+
+    def _labels_and_weights(
+        self, dist: np.ndarray, ind: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         if self.weights == "uniform":
             return self._y[ind], None
         with np.errstate(divide="ignore"):
@@ -414,7 +439,31 @@ class KNeighborsClassifier:
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with most votes (a tie goes to the first in ``classes_``)."""
-        labels, w = self._votes(X, "predict")
+        return self._elect(*self._votes(X, "predict"))
+
+    def predict_each_k(self, X: Any, ks: Any) -> list[np.ndarray]:
+        """``[predict(X) with n_neighbors=k for k in ks]``, the distances computed once.
+
+        What choosing k by cross-validation needs: the queries' distances to the
+        training points are the expensive part, and they do not depend on k. The
+        predictions are exactly those of ``set_params(n_neighbors=k).predict(X)``.
+        """
+        self._check_fitted("predict_each_k")
+        self._check_params("predict_each_k")
+        ks = [ks] if isinstance(ks, Integral) else list(ks)
+        for k in ks:
+            if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
+                raise ValueError(
+                    f"KNeighborsClassifier.predict_each_k: each k must be a positive int, "
+                    f"got {k!r} in ks={ks!r}"
+                )
+        if not ks:
+            raise ValueError("KNeighborsClassifier.predict_each_k: ks is empty")
+        found = self._neighbors_each(X, [int(k) for k in ks], "predict_each_k")
+        return [self._elect(*self._labels_and_weights(dist, ind)) for dist, ind in found]
+
+    def _elect(self, labels: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+        """The class with most (weighted) votes of each row of neighbour labels."""
         if w is None:
             counts = np.zeros((len(labels), len(self.classes_)), np.intp)
             rows = np.arange(len(labels))
@@ -433,6 +482,29 @@ class KNeighborsClassifier:
     def score(self, X: Any, y: Any) -> float:
         """Mean accuracy of ``predict(X)`` against ``y``."""
         return accuracy(_array(y), self.predict(X))
+
+
+def cross_validate_k(
+    X: Any, y: Any, ks: Any, cv: Any, *, metric: str = "euclidean", weights: str = "uniform"
+) -> np.ndarray:
+    """Validation accuracy of each k on each fold, shape ``(len(ks), n_folds)``.
+
+    ``scores[i, f]`` is the accuracy on fold ``f``'s validation part of
+    ``KNeighborsClassifier(ks[i], metric=metric, weights=weights)`` fitted on the
+    rest: ``cv`` is a splitter (``KFold``, ``StratifiedKFold``) whose
+    ``split(X, y)`` yields (train indices, validation indices). Per fold the
+    distances are computed once for all k (:meth:`KNeighborsClassifier.predict_each_k`).
+    Choose k from the means over folds; never look at test data here.
+    """
+    X, y = _array(X), _array(y)
+    ks = [ks] if isinstance(ks, Integral) else list(ks)
+    if not ks:
+        raise ValueError("cross_validate_k: ks is empty")
+    columns = []
+    for train, val in cv.split(X, y):
+        knn = KNeighborsClassifier(max(ks), metric=metric, weights=weights).fit(X[train], y[train])
+        columns.append([accuracy(y[val], p) for p in knn.predict_each_k(X[val], ks)])
+    return np.array(columns, dtype=np.float64).T
 
 
 # ---------------------------------------------------------------- neighbour selection

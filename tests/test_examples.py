@@ -80,3 +80,73 @@ def test_class_imbalance_example_lifts_the_recall_of_the_rare_classes():
         assert remedy[11] > plain[11] + 0.25, name     # rare classes: mean recall
         assert min(remedy[5:10]) > min(plain[5:10]) + 0.4, name  # the worst rare class
         assert remedy[12] > plain[12] + 0.1, name      # macro-F1
+
+
+def test_derivation_example_names_both_slips_and_accepts_the_fix():
+    out = run("derivation_check.py")
+    assert ("∂L/∂W1: wrong — looks like a missing path: your gradient is the sum over 1 of the "
+            "2 paths to the output at all 5 points") in out
+    assert "∂L/∂W2: wrong — looks like a transpose slip" in out
+    assert "W1 → MatMul → ReLU → MatMul[1] → CosineSimilarity[1] → Neg → L" in out
+    assert out.endswith("all gradients correct\nok: True\n")
+
+
+def test_adam_escape_example_answers_the_worked_problem():
+    out = run("adam_escape.py")
+    assert "largest bump width Adam escapes: h_max = 0.002434062" in out
+    assert "closed form lr * sum_k=1..6 (2 beta1^k - 1) = 0.002434062" in out
+    assert "h = 0.002410: escapes at step 1013" in out
+    assert "h = 0.002458: trapped near x = 0.9998" in out
+
+
+def test_kfold_example_chooses_the_weight_decay_on_the_folds_then_tests_once():
+    out = run("kfold_l2.py")
+    rows = {line.split()[2]: float(line.split()[5]) for line in out.splitlines()
+            if line.startswith("weight decay")}  # "weight decay λ  validation accuracy A ± S"
+    assert list(rows) == ["0", "0.0001", "0.001", "0.01"] and out.count("over 5 folds") == 4
+    chosen = next(line for line in out.splitlines() if line.startswith("chosen:")).split()[-1]
+    assert rows[chosen] == max(rows.values())
+    last = out.splitlines()[-1]
+    assert out.count("test accuracy") == 1 and last.startswith("test accuracy")
+    assert float(last.split()[2]) > 0.93 and f"(weight decay {chosen}, scored once)" in last
+
+
+def test_search_example_prints_the_ranked_table_and_one_test_score(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "chainrule", "search", "--config", str(EXAMPLES / "search.toml"),
+         "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "rank  trial  accuracy (mean ± std)  loss (mean ± std)" in done.stdout
+    assert [line.split()[0] for line in lines[3:7]] == ["1", "2", "3", "4"]
+    tested = [line for line in lines if line.startswith("test accuracy")]
+    assert len(tested) == 1 and float(tested[0].split()[2]) > 0.9
+    assert (tmp_path / "search.csv").exists() and (tmp_path / "search.json").exists()
+
+
+def test_ensemble_example_compares_the_ensemble_with_its_members():
+    out = run("ensemble_seeds.py")
+    rows = {line[:18].strip(): line[18:].split() for line in out.splitlines()[1:]}
+    members = [rows[f"member seed {seed}"] for seed in range(5)]
+    ensemble, best = rows["ensemble of 5"], rows["best on validation"]
+    assert all(0.93 < float(m[1]) <= 1 for m in members)  # test accuracy
+    assert 0.93 < float(ensemble[0]) <= 1
+    # the log-loss of the averaged probabilities is below every member's
+    assert float(ensemble[1]) < min(float(m[2]) for m in members)
+    assert float(ensemble[1]) < float(best[1])
+
+
+def test_initialisation_example_shows_the_four_cases():
+    out = run("initialisation.py")
+    text = " ".join(out.split())  # the findings are wrapped
+    assert text.count("max difference between hidden units' weights after training = 0,") == 2
+    assert ("zero_init_tanh_no_learning, sigmoid: dL/dW1 = 0 everywhere, "
+            "dL/dW2 = [-0.25 -0.25 -0.25]") in text
+    assert "GradientFlow: the 32 units of layer '0' (Linear) have identical weights" in text
+    tiny, large, he = (text.split("2. tiny")[1].split("3. large")[0],
+                       text.split("3. large")[1].split("4. ReLU")[0], text.split("4. ReLU")[1])
+    assert "GradientFlow: gradients vanish: the gradient reaching layer '1' (Tanh)" in tiny
+    assert float(tiny.split("the loss is ")[1].split()[0]) > 0.69
+    assert large.count("are saturated") == 2
+    assert he.endswith("GradientFlow: no problem found")
+    assert float(he.split("accuracy ")[1].split()[0]) > 0.95

@@ -1,5 +1,7 @@
 """Similarities and distances: cosine similarity, pairwise distance, cdist, and the
-cosine embedding loss, with torch.nn.functional's signatures.
+cosine embedding loss, with torch.nn.functional's signatures; the two losses of a
+Siamese network, the cosine-similarity loss -y cos(z1, z2) and the contrastive loss
+of Hadsell, Chopra and LeCun (2006), on pairs labelled y = +1 (genuine) or -1 (impostor).
 
 Each derivative is stated on its Function; each op saves its inputs (or, for a
 norm, its output) as PyTorch does, so an in-place change before ``backward()``
@@ -24,7 +26,8 @@ from chainrule.ops._checks import (
 from chainrule.ops.loss import _operand, _reduce, _spread
 from chainrule.tensor import Tensor
 
-__all__ = ["cosine_similarity", "pairwise_distance", "cdist", "cosine_embedding_loss"]
+__all__ = ["cosine_similarity", "pairwise_distance", "cdist", "cosine_embedding_loss",
+           "cosine_similarity_loss", "contrastive_loss"]
 
 
 def _float_pair(op: str, x1: Any, x2: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
@@ -268,3 +271,107 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
             f"{op}: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast"
         ) from None
     return CDist.apply(rows, cols, p=float(p))
+
+
+# ------------------------------------------------------------ Siamese pair losses
+def _pair_target(op: str, z1: Any, z2: Any, target: Any
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays of two embeddings, (N, D) or (D,), and of their ±1 pair labels, (N,) or
+    0-d, the labels cast to the embeddings' dtype."""
+    a, b, y = to_array(z1), to_array(z2), numeric_target(op, target)
+    check_float(op, "z1", a)
+    check_float(op, "z2", b)
+    if a.shape != b.shape or a.ndim not in (1, 2):
+        raise ValueError(
+            f"{op}: z1 and z2 must both have shape (N, D) or (D,), got {a.shape} and {b.shape}"
+        )
+    if y.shape != a.shape[:-1]:
+        raise ValueError(
+            f"{op}: target must have shape {a.shape[:-1]} for embeddings of shape {a.shape}, "
+            f"got {y.shape}"
+        )
+    odd = np.unique(y[(y != 1) & (y != -1)])
+    if odd.size:
+        raise ValueError(
+            f"{op}: target must hold +1 (genuine pair) or -1 (impostor pair), got "
+            f"{odd[:5].tolist()}; map 0/1 labels with 2 * y - 1"
+        )
+    return a, b, y.astype(a.dtype)
+
+
+def cosine_similarity_loss(z1: Tensor, z2: Tensor, target: Tensor,
+                           reduction: str = "mean") -> Tensor:
+    """The Siamese cosine loss  ℓ = -y cos(z1, z2),  y = +1 (genuine) or -1 (impostor).
+
+    A genuine pair is pulled towards cos = 1 (ℓ = -1), an impostor pair pushed towards
+    cos = -1 (ℓ = -1 too). z1, z2 are (N, D) embeddings with target (N,), or (D,) with
+    a 0-d target; 'mean' averages over the N pairs. Composed of :func:`cosine_similarity`
+    (eps = 1e-8; its derivative is :class:`CosineSimilarity`'s) times the constant -y:
+
+        δ_z1 = -y δ_ℓ [z2 / (‖z1‖‖z2‖) - cos z1 / ‖z1‖²]   (δ_z2 symmetric)
+    """
+    op = "cosine_similarity_loss"
+    check_reduction(op, reduction)
+    a, b, y = _pair_target(op, z1, z2, target)
+    loss = cosine_similarity(_operand(z1, a), _operand(z2, b), dim=-1) * -y
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+class ContrastiveLoss(Function):
+    """Δ = z1 - z2,  d = ‖Δ‖₂ (over the last axis),  m = margin
+
+    ℓ = ½ d²                  (y = +1, genuine)
+    ℓ = ½ max(0, m - d)²      (y = -1, impostor)
+    δ_Δ = δ_ℓ Δ                               (y = +1)
+    δ_Δ = -δ_ℓ max(0, m - d) Δ / d            (y = -1; 0 at d = 0, as torch's norm)
+    δ_z1 = δ_Δ,  δ_z2 = -δ_Δ
+
+    Saves both inputs; Δ, d and the per-pair slope are new arrays.
+    """
+
+    @staticmethod
+    def forward(ctx, z1, z2, y, margin, reduction):  # y: the ±1 labels, a constant
+        delta = z1 - z2
+        d = np.sqrt(np.sum(delta * delta, axis=-1))
+        hinge = np.maximum(margin - d, 0)
+        genuine = y == 1
+        loss = 0.5 * np.where(genuine, d * d, hinge * hinge)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(genuine, 1, np.where(d > 0, -hinge / d, 0))
+        ctx.save_for_backward(z1, z2)
+        ctx.delta, ctx.slope = delta, slope.astype(z1.dtype)
+        ctx.reduction = reduction
+        return _reduce(loss, reduction, loss.size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        slope = ctx.slope
+        d_loss = _spread(grad, ctx.reduction, slope.size, slope.shape) * slope
+        grad_delta = np.expand_dims(d_loss, -1) * ctx.delta
+        need_1, need_2 = ctx.needs_input_grad
+        return (grad_delta if need_1 else None), (-grad_delta if need_2 else None)
+
+
+def contrastive_loss(z1: Tensor, z2: Tensor, target: Tensor, margin: float = 1.0,
+                     reduction: str = "mean") -> Tensor:
+    """The contrastive loss of Hadsell, Chopra and LeCun (2006), with its ½:
+
+        d = ‖z1 - z2‖₂,   ℓ = ½ d² for y = +1 (genuine),  ½ max(0, margin - d)² for y = -1
+
+    Genuine pairs are pulled together; impostor pairs are pushed apart until they are
+    ``margin`` away, then left alone. (The paper writes Y = 0 for similar pairs; here
+    y = +1, as in :func:`cosine_similarity_loss`.) z1, z2 are (N, D) with target (N,), or
+    (D,) with a 0-d target; 'mean' averages over the N pairs. No eps is added to d; at
+    d = 0 an impostor's gradient is 0 (the direction is undefined), as torch's norm gives.
+    Derivatives: :class:`ContrastiveLoss`.
+    """
+    op = "contrastive_loss"
+    check_reduction(op, reduction)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.number)) \
+            or not margin >= 0:
+        raise ValueError(f"{op}: margin must be a non-negative number, got {margin!r}")
+    a, b, y = _pair_target(op, z1, z2, target)
+    return ContrastiveLoss.apply(_operand(z1, a), _operand(z2, b), y=y, margin=float(margin),
+                                 reduction=reduction)

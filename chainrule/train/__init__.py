@@ -17,18 +17,28 @@ from chainrule.train.callbacks import (
     PrintLogs,
     TerminateOnNaN,
 )
+from chainrule.train.diagnostics import DiagnosticWarning, Finding, GradientFlow
+from chainrule.train.ensemble import Ensemble, compare_with_members
 from chainrule.train.fit import History, NonFiniteLossError, evaluate, fit, predict, resume
+from chainrule.train.lr_find import LRFinderResult, lr_find
 
 __all__ = [
     "Callback",
+    "DiagnosticWarning",
     "EarlyStopping",
+    "Ensemble",
+    "Finding",
+    "GradientFlow",
     "History",
+    "LRFinderResult",
     "ModelCheckpoint",
     "NonFiniteLossError",
     "PrintLogs",
     "TerminateOnNaN",
+    "compare_with_members",
     "evaluate",
     "fit",
+    "lr_find",
     "metrics",
     "predict",
     "resume",

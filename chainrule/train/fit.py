@@ -322,7 +322,7 @@ def fit(
     for cb in callbacks:
         cb.set_context(model=model, optimizer=optimizer, scheduler=scheduler,
                        train_loader=train_loader, val_loader=val_loader, history=history,
-                       callbacks=callbacks, epochs=epochs)
+                       callbacks=callbacks, epochs=epochs, verbose=verbose)
     for cb in callbacks:
         cb.on_train_begin()
     for epoch in range(len(history) + 1, epochs + 1):

@@ -1,0 +1,121 @@
+"""`chainrule train` flags that reach the see-inside tools and the Siamese recipe:
+--lr auto (lr_find), --diagnose (GradientFlow), --task siamese, per-model schedules."""
+
+import json
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule import cli
+from chainrule.data import DataLoader, TensorDataset
+from chainrule.train.lr_find import lr_find
+from chainrule.train.recipes import build_model, build_optimizer, prepare_data
+
+PNG = b"\x89PNG\r\n\x1a\n"
+SMALL = ["--hidden", "32", "--dropout", "0.2", "--batch-size", "64", "--quiet"]
+
+
+def _history(directory):
+    return json.loads((directory / "history.json").read_text())
+
+
+def test_lr_auto_trains_with_lr_finds_suggestion_for_the_same_model_and_data(tmp_path, capsys):
+    assert cli.main(["train", "--lr", "auto", "--epochs", "1", "--out", str(tmp_path),
+                     *SMALL]) == 0
+    chosen = _history(tmp_path)["config"]["lr"]
+    # the same sweep by hand: same seed, model, optimizer and training loader as the run
+    data = prepare_data("digits", seed=0)
+    cr.manual_seed(0)
+    loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=64, shuffle=True,
+                        seed=0)
+    model = build_model("mlp", "digits", [32], 0.2)
+    optimizer = build_optimizer("adam", model.parameters(), 1e-3, 0.0)
+    found = lr_find(model, F.cross_entropy, optimizer, loader)
+    assert isinstance(chosen, float) and chosen == pytest.approx(found.suggestion, rel=1e-12)
+    assert found.lrs[0] <= chosen <= found.lrs[-1]
+
+
+def test_lr_auto_is_printed_and_the_run_is_reproducible(tmp_path, capsys):
+    for run in ("a", "b"):
+        assert cli.main(["train", "--lr", "auto", "--epochs", "2", "--out",
+                         str(tmp_path / run), *SMALL[:-1]]) == 0
+    out = capsys.readouterr().out
+    assert out.count("--lr auto: ") == 2
+    a, b = _history(tmp_path / "a"), _history(tmp_path / "b")
+    assert a["config"]["lr"] == b["config"]["lr"]
+    assert [e["val_loss"] for e in a["epochs"]] == [e["val_loss"] for e in b["epochs"]]
+
+
+def test_lr_must_be_a_number_or_auto(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--lr", "fast"])
+    assert "--lr" in capsys.readouterr().err
+
+
+def test_diagnose_writes_the_records_and_picture_and_prints_the_table(tmp_path, capsys):
+    assert cli.main(["train", "--diagnose", "--epochs", "2", "--out", str(tmp_path),
+                     *SMALL[:-1]]) == 0
+    out = capsys.readouterr().out
+    assert "gradient flow, last epoch" in out and "no problem found" in out
+    records = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert records["epochs"] == [1, 2]
+    assert {"Linear", "ReLU"} <= set(records["kinds"].values())
+    norms = [v["grad_norm"] for k, v in records["weights"].items()]
+    assert all(len(n) == 2 and all(x > 0 for x in n) for n in norms)
+    assert (tmp_path / "diagnostics.png").read_bytes().startswith(PNG)
+
+
+def test_diagnose_does_not_change_the_training(tmp_path, capsys):
+    for run, extra in (("plain", []), ("diagnosed", ["--diagnose"])):
+        assert cli.main(["train", "--epochs", "2", "--out", str(tmp_path / run), *SMALL,
+                         *extra]) == 0
+    a, b = cr.load(tmp_path / "plain" / "model.safetensors"), \
+        cr.load(tmp_path / "diagnosed" / "model.safetensors")
+    for key in a:
+        if not key.startswith("rng."):
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_diagnose_explains_a_diverged_run(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="training diverged"):
+        cli.main(["train", "--diagnose", "--optimizer", "sgd", "--lr", "10", "--epochs", "2",
+                  "--out", str(tmp_path), "--hidden", "32"])
+    captured = capsys.readouterr()
+    assert "gradients explode" in captured.out
+    assert (tmp_path / "diagnostics.json").exists()
+
+
+def test_cnn_and_resnet_default_to_the_plateau_schedule(tmp_path, capsys):
+    assert cli.main(["train", "--model", "cnn", "--channels", "4", "--hidden", "8",
+                     "--epochs", "1", "--out", str(tmp_path), "--quiet"]) == 0
+    assert _history(tmp_path)["config"]["schedule"] == "plateau"
+    assert cli.main(["train", "--epochs", "1", "--out", str(tmp_path / "mlp"), *SMALL]) == 0
+    assert _history(tmp_path / "mlp")["config"]["schedule"] == "none"
+
+
+def test_task_siamese_verifies_on_the_unseen_digits(tmp_path, capsys):
+    assert cli.main(["train", "--task", "siamese", "--epochs", "2", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("verification on unseen classes"))
+    auc = float(line.split("ROC AUC")[1].split()[0])
+    assert _history(tmp_path)["auc"] == pytest.approx(auc, abs=5e-5)
+    assert 0.5 < auc <= 1
+    assert (tmp_path / "roc_curve.png").read_bytes().startswith(PNG)
+    # a second run into the same directory is refused, as for a classifier
+    with pytest.raises(SystemExit, match="holds another run"):
+        cli.main(["train", "--task", "siamese", "--epochs", "1", "--out", str(tmp_path)])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--task", "siamese", "--model", "cnn"], "--task siamese does not take --model"),
+    (["--task", "siamese", "--augment"], "--task siamese does not take --augment"),
+    (["--task", "siamese", "--dataset", "mnist"], "--dataset mnist is not supported"),
+    (["--task", "siamese", "--lr", "auto"], "does not take --lr auto"),
+    (["--loss", "cosine"], "--loss is the pair loss of --task siamese"),
+])
+def test_task_siamese_refuses_what_it_does_not_use(tmp_path, args, message):
+    with pytest.raises(SystemExit, match=message):
+        cli.main(["train", *args, "--out", str(tmp_path)])
+    assert not any(tmp_path.iterdir())
