@@ -32,18 +32,20 @@ from chainrule import io
 from chainrule.train.fit import predict
 from chainrule.train.recipes import build_model, prepare_data
 
-SUBSET = ["--train-subset", "5000", "--epochs", "30", "--patience", "10"]
+SUBSET = ["--train-subset", "5000", "--epochs", "12"]
+CNN = ["--model", "cnn", "--channels", "16,32"]
+RESNET = ["--model", "resnet", "--channels", "8,16,32", "--depth", "1"]
 EXPERIMENTS: dict[str, dict[str, list[str]]] = {
     "digits-cnn": {"cnn": ["--model", "cnn", "--dataset", "digits"]},
     "mnist": {
         "mlp": ["--model", "mlp", "--dataset", "mnist"],
-        "cnn": ["--model", "cnn", "--dataset", "mnist"],
+        "cnn": [*CNN, "--dataset", "mnist", "--epochs", "6"],
     },
     "cnn-vs-resnet": {
-        "cnn": ["--model", "cnn", "--dataset", "mnist", *SUBSET],
-        "cnn --augment": ["--model", "cnn", "--dataset", "mnist", "--augment", *SUBSET],
-        "resnet": ["--model", "resnet", "--dataset", "mnist", *SUBSET],
-        "resnet --augment": ["--model", "resnet", "--dataset", "mnist", "--augment", *SUBSET],
+        "cnn": [*CNN, "--dataset", "mnist", *SUBSET],
+        "cnn --augment": [*CNN, "--dataset", "mnist", "--augment", *SUBSET],
+        "resnet": [*RESNET, "--dataset", "mnist", *SUBSET],
+        "resnet --augment": [*RESNET, "--dataset", "mnist", "--augment", *SUBSET],
     },
 }
 NEEDS_DATA_DIR = {"mnist", "cnn-vs-resnet"}

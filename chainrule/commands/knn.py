@@ -38,12 +38,12 @@ from typing import Any
 import numpy as np
 
 from chainrule import io
+from chainrule.commands import output_directory
 from chainrule.data import StratifiedKFold
 from chainrule.neighbors import METRICS, WEIGHTS, KNeighborsClassifier, cross_validate_k
 from chainrule.train.recipes import DATASETS, DataUnavailable, prepare_data
 
 NAME = "knn_accuracy"
-RUNS = "runs"
 TIE = 1e-12  # mean accuracies closer than this are a tie (the smaller k wins)
 
 
@@ -197,20 +197,6 @@ def plot_accuracy_vs_k(ks: list[int], scores: np.ndarray, chosen: int, path: str
     return fig
 
 
-def _output_directory(out: str | None, dataset: str) -> str:
-    if out is None:
-        out = os.path.join(RUNS, f"{time.strftime('%Y%m%d-%H%M%S')}-knn-{dataset}")
-        base, n = out, 1
-        while os.path.exists(out):
-            n += 1
-            out = f"{base}-{n}"
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as exc:
-        raise _fail(f"--out {out}: cannot create the directory: {exc.strerror or exc}") from None
-    return out
-
-
 def _run(args: argparse.Namespace) -> int:
     ks = parse_ks(args.k)
     if args.folds < 2:  # before loading anything
@@ -233,7 +219,7 @@ def _run(args: argparse.Namespace) -> int:
     knn = KNeighborsClassifier(chosen, metric=args.metric, weights=args.weights).fit(X, y)
     test = knn.score(X_test, y_test)
 
-    out = _output_directory(args.out, args.dataset)
+    out = output_directory(args.out, f"knn-{args.dataset}", "knn")
     record = {
         "dataset": args.dataset, "metric": args.metric, "weights": args.weights,
         "folds": args.folds, "seed": args.seed, "n_train_val": len(y), "n_test": len(y_test),

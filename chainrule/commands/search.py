@@ -32,10 +32,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Mapping
 from typing import Any
 
+from chainrule.commands import output_directory
 from chainrule.data import StratifiedKFold
 from chainrule.model_selection import (
     BACKENDS,
@@ -176,17 +176,6 @@ def load_config(path: str, search: str | None = None, seed: int | None = None) -
     return config
 
 
-def _out_directory(out: str | None, config: dict[str, Any]) -> str:
-    if out is None:
-        out = os.path.join("runs", time.strftime("%Y%m%d-%H%M%S") + f"-search-{config['model']}-"
-                           f"{config['dataset']}")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as exc:
-        raise _fail(f"--out {out}: cannot create the directory: {exc.strerror or exc}") from None
-    return out
-
-
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.search, args.seed)
     try:
@@ -194,7 +183,8 @@ def _run(args: argparse.Namespace) -> int:
                             test_size=config["test_size"])
     except DataUnavailable as exc:
         raise _fail(str(exc)) from None
-    out = _out_directory(args.out, config)
+    out = output_directory(args.out, f"search-{config['model']}-{config['dataset']}",
+                           "search")
     x_train, y_train, _, _, x_test, y_test = data
     kind = config["search"]
     common = dict(cv=StratifiedKFold(config["folds"], shuffle=True, random_state=config["seed"]),
