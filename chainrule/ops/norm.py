@@ -75,12 +75,15 @@ class BatchNorm(Function):
             centred = x - mean
             var = running_var.reshape(shape)
         inv_std = 1.0 / np.sqrt(var + eps)  # a new array, per channel
-        xhat = centred * inv_std
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.inv_std = mean, inv_std
         ctx.training, ctx.axes, ctx.shape = training, axes, shape
-        y = xhat if weight is None else xhat * weight.reshape(shape)
-        return y if bias is None else y + bias.reshape(shape)
+        # y = x̂ γ + β in place on x - μ (a new array): × γ/σ, then + β
+        y = centred
+        y *= inv_std if weight is None else inv_std * weight.reshape(shape)
+        if bias is not None:
+            y += bias.reshape(shape)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
