@@ -40,6 +40,7 @@ from chainrule.random import manual_seed
 from chainrule import check, profiler
 from chainrule.io import load, save
 from chainrule import data, metrics, nn, optim
+from chainrule import viz
 from numpy import bool_ as bool, float32, float64, int64
 
 __version__ = "0.1.0"
@@ -50,5 +51,5 @@ __all__ = [
     "is_grad_enabled", "linspace", "load", "manual_seed", "maximum", "metrics", "minimum",
     "nn", "no_grad", "ones", "ones_like", "optim", "profiler", "rand", "rand_like", "randint",
     "randn", "randn_like", "randperm", "save", "set_grad_enabled", "set_printoptions", "stack",
-    "tensor", "where", "zeros", "zeros_like", *_functions,
+    "tensor", "viz", "where", "zeros", "zeros_like", *_functions,
 ]
