@@ -13,6 +13,7 @@ from chainrule.data import datasets, transforms
 from chainrule.data.class_weight import compute_class_weight, compute_sample_weight
 from chainrule.data.dataset import Dataset, Subset, TensorDataset
 from chainrule.data.loader import DataLoader, default_collate
+from chainrule.data.pairs import make_pairs
 from chainrule.data.sampler import (
     RandomSampler,
     Sampler,
@@ -38,6 +39,7 @@ __all__ = [
     "compute_sample_weight",
     "datasets",
     "default_collate",
+    "make_pairs",
     "random_split",
     "train_val_test_split",
     "transforms",

@@ -44,6 +44,7 @@ from chainrule.nn.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from chainrule.nn.siamese_loss import ContrastiveLoss, CosineSimilarityLoss
 from chainrule.nn.summary import Summary, summary
 
 __all__ = [
@@ -55,9 +56,11 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "ContrastiveLoss",
     "Conv1d",
     "Conv2d",
     "CosineEmbeddingLoss",
+    "CosineSimilarityLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout2d",

@@ -19,7 +19,13 @@ from chainrule.ops.activation import (
     tanh,
 )
 from chainrule.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from chainrule.ops.distance import cosine_embedding_loss, cosine_similarity, pairwise_distance
+from chainrule.ops.distance import (
+    contrastive_loss,
+    cosine_embedding_loss,
+    cosine_similarity,
+    cosine_similarity_loss,
+    pairwise_distance,
+)
 from chainrule.ops.dropout import dropout, dropout2d
 from chainrule.ops.linalg import linear
 from chainrule.ops.loss import (
@@ -54,8 +60,10 @@ __all__ = [
     "conv2d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "contrastive_loss",
     "cosine_embedding_loss",
     "cosine_similarity",
+    "cosine_similarity_loss",
     "cross_entropy",
     "dropout",
     "dropout2d",
