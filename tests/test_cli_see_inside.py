@@ -80,8 +80,8 @@ def test_diagnose_does_not_change_the_training(tmp_path, capsys):
 
 def test_diagnose_explains_a_diverged_run(tmp_path, capsys):
     with pytest.raises(SystemExit, match="training diverged"):
-        cli.main(["train", "--diagnose", "--optimizer", "sgd", "--lr", "10", "--epochs", "2",
-                  "--out", str(tmp_path), "--hidden", "32"])
+        cli.main(["train", "--diagnose", "--optimizer", "sgd", "--lr", "100", "--epochs", "2",
+                  "--out", str(tmp_path)])
     captured = capsys.readouterr()
     assert "gradients explode" in captured.out
     assert (tmp_path / "diagnostics.json").exists()

@@ -156,6 +156,14 @@ FUNCTIONAL = {
                                   a, b, cr.tensor([1.0, -1.0, 1.0], dtype=np.float64),
                                   margin=-1.0),
                               lambda r: [_x(r, 3, 4), _x(r, 3, 4)]),
+    "cosine_similarity_loss": ("cosine_similarity_loss",
+                               lambda a, b: F.cosine_similarity_loss(
+                                   a, b, cr.tensor([1.0, -1.0, 1.0], dtype=np.float64)),
+                               lambda r: [_x(r, 3, 4), _x(r, 3, 4)]),
+    "contrastive_loss": ("contrastive_loss",
+                         lambda a, b: F.contrastive_loss(
+                             a, b, cr.tensor([1.0, -1.0, -1.0], dtype=np.float64), margin=3.0),
+                         lambda r: [_x(r, 3, 4), _x(r, 3, 4)]),
     "pairwise_distance": ("pairwise_distance", lambda a, b: F.pairwise_distance(a, b),
                           lambda r: [_x(r, 3, 4), _x(r, 3, 4)]),
     "dropout": ("dropout", _dropout, lambda r: [_x(r, 4, 5)]),
