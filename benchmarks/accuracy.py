@@ -33,13 +33,14 @@ from chainrule.train.fit import predict
 from chainrule.train.recipes import build_model, prepare_data
 
 SUBSET = ["--train-subset", "5000", "--epochs", "12"]
-CNN = ["--model", "cnn", "--channels", "16,32"]
+CNN = ["--model", "cnn", "--channels", "16,32", "--weight-decay", "0"]
 RESNET = ["--model", "resnet", "--channels", "8,16,32", "--depth", "1"]
 EXPERIMENTS: dict[str, dict[str, list[str]]] = {
     "digits-cnn": {"cnn": ["--model", "cnn", "--dataset", "digits"]},
     "mnist": {
         "mlp": ["--model", "mlp", "--dataset", "mnist"],
-        "cnn": [*CNN, "--dataset", "mnist", "--epochs", "6"],
+        "cnn": [*CNN, "--dataset", "mnist", "--augment", "--schedule", "cosine",
+                "--epochs", "10"],
     },
     "cnn-vs-resnet": {
         "cnn": [*CNN, "--dataset", "mnist", *SUBSET],

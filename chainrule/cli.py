@@ -76,7 +76,7 @@ SIAMESE_DEFAULT_LOSS = inspect.signature(run_siamese).parameters["loss"].default
 DEFAULTS: dict[str, Any] = {
     "model": "mlp", "dataset": "digits", "data_dir": None, "hidden": None, "channels": None,
     "depth": None, "dropout": None, "epochs": None, "batch_size": None, "optimizer": "adam",
-    "lr": None, "weight_decay": 0.0, "schedule": None, "patience": None, "seed": 0,
+    "lr": None, "weight_decay": None, "schedule": None, "patience": None, "seed": 0,
     "val_size": 0.1, "test_size": 0.2, "augment": False, "train_subset": None, "classes": None,
     "init_from": None, "freeze": "none",
 }
@@ -184,7 +184,7 @@ def _defaults_help() -> str:
         parts.append(f"{model}: {', '.join(sizes)}, {d['epochs']} epochs "
                      f"({LARGE_DATASET_EPOCHS[model]} on mnist, fashion-mnist and cifar10), "
                      f"batch size {d['batch_size']}, patience {d['patience']}, schedule "
-                     f"{d['schedule']}")
+                     f"{d['schedule']}, weight decay {d['weight_decay']:g}")
     return "; ".join(parts)
 
 
@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "the model and optimizer as they were")
     train.add_argument("--weight-decay", type=_non_negative_float, default=None, metavar="X",
                        help="weight decay: L2 added to the gradient, decoupled for adamw "
-                            f"(default {DEFAULTS['weight_decay']})")
+                            "(default per model, see above)")
     train.add_argument("--schedule", choices=SCHEDULES, default=None,
                        help="learning-rate schedule: step (x0.1 every third of the epochs), "
                             "cosine (annealed to 0), plateau (x0.5 when the validation loss "
@@ -398,7 +398,7 @@ def _config(args: argparse.Namespace, stored: dict[str, Any] | None,
         _check_applicable(config, given)
         defaults = MODEL_DEFAULTS[config["model"]]
         for key in ("hidden", "channels", "depth", "dropout", "batch_size", "patience",
-                    "schedule"):
+                    "schedule", "weight_decay"):
             if config[key] is None:
                 config[key] = defaults[key]
         if config["epochs"] is None:

@@ -76,11 +76,14 @@ SCHEDULES = ("none", "step", "cosine", "plateau")
 #: The defaults of each model's run (``chainrule train --model M``); ``None``: not used.
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "mlp": {"hidden": [512, 256], "channels": None, "depth": None, "dropout": 0.3,
-            "epochs": 60, "batch_size": 32, "patience": 20, "schedule": "none"},
+            "epochs": 60, "batch_size": 32, "patience": 20, "schedule": "none",
+            "weight_decay": 0.0},
     "cnn": {"hidden": [128], "channels": [64, 128], "depth": None, "dropout": 0.3,
-            "epochs": 30, "batch_size": 32, "patience": 10, "schedule": "plateau"},
+            "epochs": 30, "batch_size": 32, "patience": 10, "schedule": "plateau",
+            "weight_decay": 5e-4},
     "resnet": {"hidden": None, "channels": [16, 32, 64], "depth": 2, "dropout": None,
-               "epochs": 30, "batch_size": 32, "patience": 10, "schedule": "plateau"},
+               "epochs": 30, "batch_size": 32, "patience": 10, "schedule": "plateau",
+               "weight_decay": 0.0},
 }
 #: Fewer epochs on the large sets (tens of thousands of images per epoch).
 LARGE_DATASET_EPOCHS = {"mlp": 20, "cnn": 10, "resnet": 10}
