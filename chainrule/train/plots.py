@@ -46,10 +46,6 @@ def _integer_epochs(ax: Any) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    low, high = ax.get_xlim()
-    if high - low < 2:  # a single epoch: whole epochs around it, not ticks at 0.95 ... 1.05
-        middle = (low + high) / 2
-        ax.set_xlim(middle - 1, middle + 1)
 
 
 def _log_scale(ax: Any) -> None:
