@@ -138,6 +138,22 @@ class CosineEmbeddingLoss(Function):
         return grad_a, grad_b
 
 
+def _pair_arrays(op: str, x1: Any, x2: Any, target: Any, names: tuple[str, str]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays of two float inputs of one shape, (N, D) or (D,), and of their target,
+    (N,) or 0-d; ``names`` are the inputs' argument names for the errors."""
+    a, b, y = to_array(x1), to_array(x2), numeric_target(op, target)
+    check_float(op, names[0], a)
+    check_float(op, names[1], b)
+    if a.shape != b.shape or a.ndim not in (1, 2):
+        raise ValueError(f"{op}: {names[0]} and {names[1]} must both have shape (N, D) or "
+                         f"(D,), got {a.shape} and {b.shape}")
+    if y.shape != a.shape[:-1]:
+        raise ValueError(f"{op}: target must have shape {a.shape[:-1]} for inputs of shape "
+                         f"{a.shape}, got {y.shape}")
+    return a, b, y
+
+
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           reduction: str = "mean") -> Tensor:
     """Pull pairs with y = 1 together (ℓ = 1 - cos), push y = -1 apart (max(0, cos - margin)).
@@ -147,19 +163,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     """
     op = "cosine_embedding_loss"
     check_reduction(op, reduction)
-    a, b, y = to_array(input1), to_array(input2), numeric_target(op, target)
-    check_float(op, "input1", a)
-    check_float(op, "input2", b)
-    if a.shape != b.shape or a.ndim not in (1, 2):
-        raise ValueError(
-            f"{op}: input1 and input2 must both have shape (N, D) or (D,), got {a.shape} "
-            f"and {b.shape}"
-        )
-    if y.shape != a.shape[:-1]:
-        raise ValueError(
-            f"{op}: target must have shape {a.shape[:-1]} for inputs of shape {a.shape}, "
-            f"got {y.shape}"
-        )
+    a, b, y = _pair_arrays(op, input1, input2, target, ("input1", "input2"))
     return CosineEmbeddingLoss.apply(_operand(input1, a), _operand(input2, b), y=y, margin=margin,
                                      reduction=reduction)
 
@@ -278,18 +282,7 @@ def _pair_target(op: str, z1: Any, z2: Any, target: Any
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The arrays of two embeddings, (N, D) or (D,), and of their ±1 pair labels, (N,) or
     0-d, the labels cast to the embeddings' dtype."""
-    a, b, y = to_array(z1), to_array(z2), numeric_target(op, target)
-    check_float(op, "z1", a)
-    check_float(op, "z2", b)
-    if a.shape != b.shape or a.ndim not in (1, 2):
-        raise ValueError(
-            f"{op}: z1 and z2 must both have shape (N, D) or (D,), got {a.shape} and {b.shape}"
-        )
-    if y.shape != a.shape[:-1]:
-        raise ValueError(
-            f"{op}: target must have shape {a.shape[:-1]} for embeddings of shape {a.shape}, "
-            f"got {y.shape}"
-        )
+    a, b, y = _pair_arrays(op, z1, z2, target, ("z1", "z2"))
     odd = np.unique(y[(y != 1) & (y != -1)])
     if odd.size:
         raise ValueError(
