@@ -46,10 +46,18 @@ neighbour for neighbour, because the selection is done as scikit-learn does it:
   enter it), so a tie at the k-th place keeps the point the heap keeps. (That
   is not always the smaller training index, nor are equal distances always
   listed by index: it depends on when each point entered the heap.)
-  This is scikit-learn's ``parallel_on_X`` strategy, the one it picks when there
-  are more queries than training points (or more than 4 × 256 × its OpenMP
-  threads); for fewer queries it may merge per-thread heaps (``parallel_on_Y``),
-  and then its own tie order depends on its number of threads.
+  That is scikit-learn's ``parallel_on_X`` strategy. With fewer queries than
+  training points (and at most 4 × 256 × its OpenMP threads of them),
+  ``kneighbors`` — and so ``weights='distance'`` — uses ``parallel_on_Y``
+  instead: the training points are cut into blocks of 256, the blocks shared
+  out among the threads in contiguous runs, each thread fills its own heaps,
+  and the threads' heaps are then pushed, thread after thread and in heap
+  order, onto a fresh heap before the sort. Which points survive a tie, and
+  their order, then depend on the number of threads; it is replayed here for
+  scikit-learn's number (``OMP_NUM_THREADS``, else the physical cores, as its
+  ``_openmp_effective_n_threads``). ``predict``/``predict_proba`` of given
+  queries with ``weights='uniform'`` and ``manhattan`` always use
+  ``parallel_on_X``, as scikit-learn's (its ``ArgKminClassMode``).
 - ``cosine``, integer data, or different dtypes at fit and query:
   ``np.argpartition`` of each row of distances, then ``np.argsort`` of the
   ``k`` kept, as scikit-learn's chunked pairwise path does.
@@ -69,6 +77,8 @@ scores every k on every fold of a splitter with it. ``chainrule knn`` is built o
 from __future__ import annotations
 
 import math
+import os
+from functools import lru_cache
 from numbers import Integral
 from typing import Any
 
@@ -86,6 +96,7 @@ _HEAP_METRICS = ("euclidean", "manhattan")
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _TILE = 2048  # training points per tile of the manhattan sum
 _TILE_BYTES = 32 * 2**20  # float32 training points converted to float64 at a time
+_SKLEARN_CHUNK = 256  # scikit-learn's pairwise_dist_chunk_size: rows per block in ArgKmin
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -278,14 +289,19 @@ class KNeighborsClassifier:
         dist, ind = self._neighbors(X, int(k), "kneighbors")
         return (dist, ind) if return_distance else ind
 
-    def _neighbors(self, X: Any, k: int, where: str) -> tuple[np.ndarray, np.ndarray]:
-        return self._neighbors_each(X, [k], where)[0]
+    def _neighbors(
+        self, X: Any, k: int, where: str, voting: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._neighbors_each(X, [k], where, voting)[0]
 
     def _neighbors_each(
-        self, X: Any, ks: list[int], where: str
+        self, X: Any, ks: list[int], where: str, voting: bool = False
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(dist, ind)`` for each k of ``ks``, as ``_neighbors(X, k)`` gives them: each
-        chunk's distances are computed once and the neighbours of every k chosen from them."""
+        chunk's distances are computed once and the neighbours of every k chosen from them.
+        ``voting``: for a vote (predict, predict_proba), where scikit-learn counts uniform
+        manhattan votes of given queries with its ``parallel_on_X`` strategy whatever the
+        sizes."""
         n_fit = self.n_samples_fit_
         self_query = X is None
         largest = max(ks)
@@ -310,6 +326,10 @@ class KNeighborsClassifier:
             and query_dtype == self._fit_dtype
             and query_dtype in _FLOATS
         )
+        # sklearn's ArgKminClassMode counts uniform votes (parallel_on_X), except euclidean
+        class_mode = (voting and self.weights == "uniform" and not self_query
+                      and self.metric != "euclidean")
+        threads = 0 if class_mode else _parallel_on_y_threads(len(Q), n_fit)
         # cosine keeps float32 when both sides are float32, as sklearn's pairwise path
         work = (
             np.dtype(np.float32)
@@ -330,7 +350,7 @@ class KNeighborsClassifier:
             if self_query and not heap:  # sklearn's pairwise path: d(x, x) = 0 exactly
                 D[np.arange(len(chunk)), np.arange(start, start + len(chunk))] = 0
             for k, (dists, inds) in zip(ks, found):
-                dist, ind = self._select(D, k + extra, heap)
+                dist, ind = self._select(D, k + extra, heap, threads)
                 dists.append(dist)
                 inds.append(ind)
             del D  # before the next chunk's distances exist
@@ -345,10 +365,13 @@ class KNeighborsClassifier:
             result.append((dist, ind))
         return result
 
-    def _select(self, D: np.ndarray, k: int, heap: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Distances and indices of the ``k`` smallest of each row of ``D``, nearest first."""
+    def _select(
+        self, D: np.ndarray, k: int, heap: bool, threads: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indices of the ``k`` smallest of each row of ``D``, nearest first
+        (``threads`` > 0: as scikit-learn's ``parallel_on_Y`` with that many threads)."""
         if heap:
-            values, ind = _heap_argkmin(D, k)
+            values, ind = _heap_argkmin(D, k) if not threads else _heap_argkmin_on_y(D, k, threads)
             if self._fit_dtype == np.float32:  # sklearn's float32 metric returns float32
                 values = values.astype(np.float32)
             dist = np.sqrt(values) if self.metric == "euclidean" else values
@@ -411,7 +434,8 @@ class KNeighborsClassifier:
         """Encoded labels of the neighbours (n, k) and their weights (None: uniform)."""
         self._check_fitted(where)
         self._check_params(where)
-        return self._labels_and_weights(*self._neighbors(X, int(self.n_neighbors), where))
+        dist_ind = self._neighbors(X, int(self.n_neighbors), where, voting=True)
+        return self._labels_and_weights(*dist_ind)
 
     def _labels_and_weights(
         self, dist: np.ndarray, ind: np.ndarray
@@ -459,7 +483,7 @@ class KNeighborsClassifier:
                 )
         if not ks:
             raise ValueError("KNeighborsClassifier.predict_each_k: ks is empty")
-        found = self._neighbors_each(X, [int(k) for k in ks], "predict_each_k")
+        found = self._neighbors_each(X, [int(k) for k in ks], "predict_each_k", voting=True)
         return [self._elect(*self._labels_and_weights(dist, ind)) for dist, ind in found]
 
     def _elect(self, labels: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -539,8 +563,62 @@ def _argpartition_argkmin(D: np.ndarray, k: int) -> np.ndarray:
     return ind[rows, np.argsort(D[rows, ind])]
 
 
+@lru_cache(maxsize=1)
+def _sklearn_threads() -> int:
+    """The OpenMP threads scikit-learn's ArgKmin uses here (its
+    ``_openmp_effective_n_threads``): ``OMP_NUM_THREADS`` if set, else the physical cores
+    this process may use."""
+    setting = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    from joblib import cpu_count
+
+    return max(1, cpu_count(only_physical_cores=True))
+
+
+def _parallel_on_y_threads(n_queries: int, n_fit: int) -> int:
+    """scikit-learn's ``strategy='auto'``: the threads of ``parallel_on_Y`` when it picks
+    that strategy for these sizes, else 0 (``parallel_on_X``)."""
+    threads = _sklearn_threads()
+    if n_fit < n_queries or 4 * _SKLEARN_CHUNK * threads < n_queries:
+        return 0
+    return threads
+
+
 def _heap_argkmin(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k smallest of each row of ``D``, as sklearn's ArgKmin finds and orders them.
+    """The k smallest of each row of ``D``, nearest first, as sklearn's ArgKmin
+    (``parallel_on_X``) finds and orders them: :func:`_heap_fill`, then :func:`_heap_sort`."""
+    return _heap_sort(*_heap_fill(D, k))
+
+
+def _heap_argkmin_on_y(D: np.ndarray, k: int, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k smallest of each row of ``D`` as sklearn's ArgKmin ``parallel_on_Y`` finds
+    and orders them with ``threads`` threads: the columns in blocks of 256, thread t taking
+    the t-th contiguous run of blocks (OpenMP's static schedule) into heaps of its own,
+    whose entries are then pushed, thread after thread and in heap order, onto fresh
+    heaps (value DBL_MAX, index 0), which are sorted."""
+    n_rows, n = D.shape
+    block = min(n, _SKLEARN_CHUNK)
+    n_blocks = -(-n // block)
+    workers = min(n_blocks, threads)
+    per, extra = divmod(n_blocks, workers)
+    values = np.full((n_rows, k), np.finfo(np.float64).max)
+    indices = np.zeros((n_rows, k), np.intp)
+    for t in range(workers):
+        lo = (t * per + min(t, extra)) * block
+        hi = min(n, ((t + 1) * per + min(t + 1, extra)) * block)
+        own_values, own_indices = _heap_fill(D[:, lo:hi], k)
+        own_indices[own_indices >= 0] += lo
+        for j in range(k):
+            rows = np.flatnonzero(own_values[:, j] < values[:, 0])
+            if rows.size:
+                _heap_push(values, indices, rows, own_values[rows, j], own_indices[rows, j])
+    return _heap_sort(values, indices)
+
+
+def _heap_fill(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Max-heaps (values, indices; unsorted, in heap order) of the k smallest of each row
+    of ``D``, filled as sklearn's ArgKmin fills them.
 
     Each row's columns are pushed in order onto a max-heap of size k (root at 0)
     that rejects a value not strictly below its root. Only a value below the
@@ -576,7 +654,7 @@ def _heap_argkmin(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
                 if push.any():
                     _heap_push(values, indices, target[push], v[push], cand_index[:live, i][push])
         start = stop
-    return _heap_sort(values, indices)
+    return values, indices
 
 
 def _heap_push(

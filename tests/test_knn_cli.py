@@ -2,13 +2,13 @@
 
 The oracle takes the split ``chainrule train`` makes (``prepare_data``) and the folds of
 chainrule's ``StratifiedKFold`` (the same splitter the command uses), and fits
-scikit-learn's ``KNeighborsClassifier(algorithm='brute')`` on each fold. Its tie order
-is made independent of the machine's threads as in ``tests/test_neighbors.py``.
+scikit-learn's ``KNeighborsClassifier(algorithm='brute')`` on each fold, with its defaults
+(its tie order depends on its OpenMP threads, which chainrule replays: see
+``tests/test_neighbors.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 
@@ -18,22 +18,12 @@ import pytest
 sklearn = pytest.importorskip("sklearn")
 
 from sklearn.neighbors import KNeighborsClassifier as Oracle  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
 
 from chainrule import cli  # noqa: E402
 from chainrule.commands import knn as knn_command  # noqa: E402
 from chainrule.data import KFold, StratifiedKFold  # noqa: E402
 from chainrule.neighbors import KNeighborsClassifier, cross_validate_k  # noqa: E402
 from chainrule.train.recipes import prepare_data  # noqa: E402
-
-
-@contextlib.contextmanager
-def heap_per_query():
-    """scikit-learn's parallel_on_X for more than 80 queries, whatever the machine."""
-    with sklearn.config_context(pairwise_dist_chunk_size=20), threadpool_limits(
-        1, user_api="openmp"
-    ):
-        yield
 
 
 def oracle(ks, folds, metric, weights, seed=0):
@@ -44,21 +34,19 @@ def oracle(ks, folds, metric, weights, seed=0):
     X_test, y_test = s.x_test.reshape(len(s.x_test), -1), s.y_test
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     scores = np.zeros((len(ks), folds))
-    with heap_per_query():
-        for f, (train, val) in enumerate(cv.split(X, y)):
-            for i, k in enumerate(ks):
-                model = Oracle(k, algorithm="brute", metric=metric, weights=weights)
-                scores[i, f] = model.fit(X[train], y[train]).score(X[val], y[val])
-        mean = scores.mean(axis=1)
-        chosen = ks[int(np.argmax(mean))]  # argmax: the first, i.e. smallest, of ties
-        model = Oracle(chosen, algorithm="brute", metric=metric, weights=weights)
-        test = model.fit(X, y).score(X_test, y_test)
+    for f, (train, val) in enumerate(cv.split(X, y)):
+        for i, k in enumerate(ks):
+            model = Oracle(k, algorithm="brute", metric=metric, weights=weights)
+            scores[i, f] = model.fit(X[train], y[train]).score(X[val], y[val])
+    mean = scores.mean(axis=1)
+    chosen = ks[int(np.argmax(mean))]  # argmax: the first, i.e. smallest, of ties
+    model = Oracle(chosen, algorithm="brute", metric=metric, weights=weights)
+    test = model.fit(X, y).score(X_test, y_test)
     return scores, chosen, test, len(y)
 
 
 def run(capsys, *argv):
-    with heap_per_query():  # (only sklearn reads it; chainrule's answers do not depend on it)
-        assert cli.main(["knn", *argv]) == 0
+    assert cli.main(["knn", *argv]) == 0
     return capsys.readouterr().out
 
 

@@ -5,15 +5,19 @@ distances, same votes. Digits' pixels are small integers, so many neighbours are
 exactly the same distance and the tests exercise scikit-learn's tie-breaking.
 
 scikit-learn's euclidean/manhattan search on float data fills one heap per query in
-training order (``parallel_on_X``) unless there are few queries: then it merges heaps
-of its OpenMP threads, and its tie order depends on the machine's thread count. The
-oracle therefore runs with one OpenMP thread and chunks of 20, which makes it choose
-``parallel_on_X`` for more than 80 queries (see ``chainrule/neighbors.py``).
+training order (``parallel_on_X``) unless there are fewer queries than training points:
+then it merges the heaps of its OpenMP threads (``parallel_on_Y``), and its tie order
+depends on its number of threads (see ``chainrule/neighbors.py``). The oracle runs
+as a user runs it, with scikit-learn's defaults; both strategies are exercised, and
+``parallel_on_Y`` with 1, 2 and 3 threads.
 """
 
 from __future__ import annotations
 
-import contextlib
+import os
+import subprocess
+import sys
+import textwrap
 import tracemalloc
 
 import numpy as np
@@ -24,7 +28,6 @@ sklearn = pytest.importorskip("sklearn")
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neighbors import KNeighborsClassifier as Oracle  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 from chainrule import neighbors  # noqa: E402
@@ -32,15 +35,6 @@ from chainrule.neighbors import KNeighborsClassifier, NotFittedError  # noqa: E4
 
 METRICS = ("euclidean", "manhattan", "cosine")
 WEIGHTS = ("uniform", "distance")
-
-
-@contextlib.contextmanager
-def heap_per_query():
-    """scikit-learn's parallel_on_X for more than 80 queries, whatever the machine."""
-    with sklearn.config_context(pairwise_dist_chunk_size=20), threadpool_limits(
-        1, user_api="openmp"
-    ):
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -74,35 +68,37 @@ def compare(ours: KNeighborsClassifier, oracle, X, what: str) -> None:
 # ------------------------------------------------------------------ scikit-learn's answers
 
 
+@pytest.mark.parametrize("direction", ["fewer queries", "more queries"])
 @pytest.mark.parametrize("metric", METRICS)
-def test_digits_match_sklearn_for_k_1_to_15(digits, metric):
+def test_digits_match_sklearn_for_k_1_to_15(digits, metric, direction):
     X_train, X_test, y_train, y_test = digits
+    if direction == "more queries":  # 450 training points, 1347 queries: parallel_on_X
+        X_train, X_test, y_train, y_test = X_test, X_train, y_test, y_train
     ties = 0
-    with heap_per_query():
-        for k in range(1, 16):
-            ours = KNeighborsClassifier(k, metric=metric).fit(X_train, y_train)
-            oracle = Oracle(k, algorithm="brute", metric=metric).fit(X_train, y_train)
-            d, i = ours.kneighbors(X_test)
-            d_ref, i_ref = oracle.kneighbors(X_test)
-            assert_same(i, i_ref, f"k={k} kneighbors indices")
-            assert_same(d, d_ref, f"k={k} kneighbors distances")
-            ties += int((d[:, 1:] == d[:, :-1]).sum())
-            if k in (1, 5, 14, 15):  # of the 1347 training points (k=15: a heap of 16)
-                d, i = ours.kneighbors()
-                d_ref, i_ref = oracle.kneighbors()
-                assert_same(i, i_ref, f"k={k} kneighbors() indices")
-                assert_same(d, d_ref, f"k={k} kneighbors() distances")
-            for weights in WEIGHTS:
-                ours.set_params(weights=weights)
-                oracle.set_params(weights=weights)
-                what = f"k={k} weights={weights}"
-                assert_same(ours.predict(X_test), oracle.predict(X_test), f"{what} predict")
-                assert_same(
-                    ours.predict_proba(X_test), oracle.predict_proba(X_test), f"{what} proba"
-                )
-            if k == 5:
-                assert ours.score(X_test, y_test) == oracle.score(X_test, y_test)
-                assert ours.score(X_test, y_test) > 0.97
+    for k in range(1, 16):
+        ours = KNeighborsClassifier(k, metric=metric).fit(X_train, y_train)
+        oracle = Oracle(k, algorithm="brute", metric=metric).fit(X_train, y_train)
+        d, i = ours.kneighbors(X_test)
+        d_ref, i_ref = oracle.kneighbors(X_test)
+        assert_same(i, i_ref, f"k={k} kneighbors indices")
+        assert_same(d, d_ref, f"k={k} kneighbors distances")
+        ties += int((d[:, 1:] == d[:, :-1]).sum())
+        if k in (1, 5, 14, 15):  # of the training points (k=15: a heap of 16)
+            d, i = ours.kneighbors()
+            d_ref, i_ref = oracle.kneighbors()
+            assert_same(i, i_ref, f"k={k} kneighbors() indices")
+            assert_same(d, d_ref, f"k={k} kneighbors() distances")
+        for weights in WEIGHTS:
+            ours.set_params(weights=weights)
+            oracle.set_params(weights=weights)
+            what = f"k={k} weights={weights}"
+            assert_same(ours.predict(X_test), oracle.predict(X_test), f"{what} predict")
+            assert_same(
+                ours.predict_proba(X_test), oracle.predict_proba(X_test), f"{what} proba"
+            )
+        if k == 5:
+            assert ours.score(X_test, y_test) == oracle.score(X_test, y_test)
+            assert ours.score(X_test, y_test) > 0.96
     if metric != "cosine":  # integer distances: the tie-breaking was really exercised
         assert ties > 100
 
@@ -120,34 +116,88 @@ def test_integer_data_full_of_ties_match_sklearn(metric, dtype):
         X_train, X_test = X_train.astype(np.float64), X_test.astype(np.float32)
     else:
         X_train, X_test = X_train.astype(dtype), X_test.astype(dtype)
-    with heap_per_query():
+    for queries in (X_test, X_test[:40]):  # more, then fewer queries than the 150 points
         for k in (1, 4, 15, 16, 40):
             for weights in WEIGHTS:
                 ours = KNeighborsClassifier(k, metric=metric, weights=weights)
                 oracle = Oracle(k, algorithm="brute", metric=metric, weights=weights)
                 ours.fit(X_train, y_train)
                 oracle.fit(X_train, y_train)
-                compare(ours, oracle, X_test, f"k={k} {weights}")
+                compare(ours, oracle, queries, f"k={k} {weights} {len(queries)} queries")
+
+
+THREADS_SCRIPT = textwrap.dedent("""
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.neighbors import KNeighborsClassifier as Oracle
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+    from chainrule import neighbors
+    from chainrule.neighbors import KNeighborsClassifier
+
+    assert neighbors._sklearn_threads() == _openmp_effective_n_threads()
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=1)
+    differ = []
+    for metric in ("euclidean", "manhattan"):
+        for k in (3, 15):
+            ours = KNeighborsClassifier(k, metric=metric, weights="distance")
+            oracle = Oracle(k, algorithm="brute", metric=metric, weights="distance")
+            ours.fit(X_train, y_train)
+            oracle.fit(X_train, y_train)
+            for a, b in zip(ours.kneighbors(X_test), oracle.kneighbors(X_test)):
+                differ.append(int((a != b).any(axis=1).sum()))
+            differ.append(int((ours.predict_proba(X_test) != oracle.predict_proba(X_test)).sum()))
+    print(_openmp_effective_n_threads(), sum(differ))
+""")
+
+
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_few_queries_match_sklearn_whatever_its_thread_count(threads):
+    """With fewer queries than training points scikit-learn merges the heaps of its OpenMP
+    threads, so its answer depends on their number (``OMP_NUM_THREADS``, else the cores);
+    run in a fresh process, where both read the variable."""
+    env = {**os.environ, "OMP_NUM_THREADS": threads}
+    done = subprocess.run([sys.executable, "-c", THREADS_SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [threads, "0"]  # sklearn's thread count; rows that differ
+
+
+def test_thread_count_is_sklearns():
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    assert neighbors._sklearn_threads() == _openmp_effective_n_threads()
+
+
+def test_parallel_on_y_changes_the_answer_with_the_threads(digits, monkeypatch):
+    """The replay matters: on digits, one thread and two keep different neighbours."""
+    X_train, X_test, y_train, _ = digits
+    knn = KNeighborsClassifier(15, metric="manhattan").fit(X_train, y_train)
+    found = []
+    for threads in (1, 2):
+        monkeypatch.setattr(neighbors, "_sklearn_threads", lambda threads=threads: threads)
+        found.append(knn.kneighbors(X_test, return_distance=False))
+    assert (np.sort(found[0], axis=1) != np.sort(found[1], axis=1)).any()
 
 
 def test_non_integer_data_match_sklearn():
     rng = np.random.default_rng(3)
     X_train, X_test = rng.normal(size=(200, 6)), rng.normal(size=(150, 6))
     y_train = rng.integers(0, 4, 200)
-    with heap_per_query():
-        for metric in ("euclidean", "manhattan"):
-            for dtype in (np.float64, np.float32):
-                ours = KNeighborsClassifier(7, metric=metric, weights="distance")
-                oracle = Oracle(7, algorithm="brute", metric=metric, weights="distance")
-                ours.fit(X_train.astype(dtype), y_train)
-                oracle.fit(X_train.astype(dtype), y_train)
-                compare(ours, oracle, X_test.astype(dtype), f"{metric} {dtype.__name__}")
-        ours = KNeighborsClassifier(7, metric="cosine").fit(X_train, y_train)
-        oracle = Oracle(7, algorithm="brute", metric="cosine").fit(X_train, y_train)
-        d, i = ours.kneighbors(X_test)
-        d_ref, i_ref = oracle.kneighbors(X_test)
-        assert_same(i, i_ref, "cosine indices")
-        np.testing.assert_allclose(d, d_ref, rtol=0, atol=1e-15)
+    for metric in ("euclidean", "manhattan"):
+        for dtype in (np.float64, np.float32):
+            ours = KNeighborsClassifier(7, metric=metric, weights="distance")
+            oracle = Oracle(7, algorithm="brute", metric=metric, weights="distance")
+            ours.fit(X_train.astype(dtype), y_train)
+            oracle.fit(X_train.astype(dtype), y_train)
+            compare(ours, oracle, X_test.astype(dtype), f"{metric} {dtype.__name__}")
+    ours = KNeighborsClassifier(7, metric="cosine").fit(X_train, y_train)
+    oracle = Oracle(7, algorithm="brute", metric="cosine").fit(X_train, y_train)
+    d, i = ours.kneighbors(X_test)
+    d_ref, i_ref = oracle.kneighbors(X_test)
+    assert_same(i, i_ref, "cosine indices")
+    np.testing.assert_allclose(d, d_ref, rtol=0, atol=1e-15)
 
 
 def test_string_labels(digits):
@@ -156,10 +206,9 @@ def test_string_labels(digits):
     ours = KNeighborsClassifier(4, weights="distance").fit(X_train, names[y_train])
     oracle = Oracle(4, algorithm="brute", weights="distance").fit(X_train, names[y_train])
     assert ours.classes_.tolist() == sorted(names.tolist()) == oracle.classes_.tolist()
-    with heap_per_query():
-        assert_same(ours.predict(X_test), oracle.predict(X_test), "predict")
-        assert_same(ours.predict_proba(X_test), oracle.predict_proba(X_test), "predict_proba")
-        assert ours.score(X_test, names[y_test]) == oracle.score(X_test, names[y_test])
+    assert_same(ours.predict(X_test), oracle.predict(X_test), "predict")
+    assert_same(ours.predict_proba(X_test), oracle.predict_proba(X_test), "predict_proba")
+    assert ours.score(X_test, names[y_test]) == oracle.score(X_test, names[y_test])
 
 
 # -------------------------------------------------------------------------- hand-made ties
