@@ -119,6 +119,8 @@ class KNeighborsClassifier:
     ``n_samples_fit_``.
     """
 
+    _estimator_type = "classifier"  # what scikit-learn before 1.6 looks for
+
     def __init__(
         self,
         n_neighbors: int = 5,
@@ -153,6 +155,15 @@ class KNeighborsClassifier:
         for name, value in params.items():
             setattr(self, name, value)
         return self
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's estimator tags — a classifier of 2-D arrays — so that its tools
+        (``cross_val_score``, ``GridSearchCV``, ``clone``, pipelines) take this one. Only
+        scikit-learn calls it, so scikit-learn is importable then."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(), input_tags=InputTags())
 
     def __repr__(self) -> str:
         defaults = KNeighborsClassifier().get_params()
@@ -505,7 +516,17 @@ class KNeighborsClassifier:
 
     def score(self, X: Any, y: Any) -> float:
         """Mean accuracy of ``predict(X)`` against ``y``."""
-        return accuracy(_array(y), self.predict(X))
+        y = _array(y)
+        predicted = self.predict(X)
+        if (y.dtype.kind in "US") != (predicted.dtype.kind in "US") and y.dtype.kind != "O" \
+                and predicted.dtype.kind != "O":
+            raise TypeError(
+                f"KNeighborsClassifier.score: y holds labels of dtype {y.dtype} but the "
+                f"classifier was fitted with labels of dtype {self.classes_.dtype} "
+                f"(classes {self.classes_[:5].tolist()}{' ...' if len(self.classes_) > 5 else ''}"
+                "); give y the labels fit was given"
+            )
+        return accuracy(y, predicted)
 
 
 def cross_validate_k(

@@ -211,6 +211,35 @@ def test_string_labels(digits):
     assert ours.score(X_test, names[y_test]) == oracle.score(X_test, names[y_test])
 
 
+def test_scikit_learn_tools_take_it(digits):
+    """cross_val_score, GridSearchCV and clone work on it, with scikit-learn's own numbers."""
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    X_train, _, y_train, _ = digits
+    ours = cross_val_score(KNeighborsClassifier(3, weights="distance"), X_train, y_train, cv=3)
+    theirs = cross_val_score(Oracle(3, algorithm="brute", weights="distance"), X_train, y_train,
+                             cv=3)
+    assert ours.tolist() == theirs.tolist() and ours.mean() > 0.97
+    search = GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 3, 5]}, cv=3)
+    reference = GridSearchCV(Oracle(algorithm="brute"), {"n_neighbors": [1, 3, 5]}, cv=3)
+    search.fit(X_train, y_train)
+    reference.fit(X_train, y_train)
+    assert search.best_params_ == reference.best_params_
+    assert search.best_score_ == reference.best_score_
+    copy = clone(KNeighborsClassifier(4, metric="manhattan"))
+    assert copy.get_params() == KNeighborsClassifier(4, metric="manhattan").get_params()
+    assert not hasattr(copy, "classes_")
+
+
+def test_score_refuses_labels_of_another_kind():
+    knn = KNeighborsClassifier(1).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    with pytest.raises(TypeError, match=r"score: y holds labels of dtype <U1 but the classifier "
+                                        r"was fitted with labels of dtype int64"):
+        knn.score([[0.0], [3.0]], ["0", "1"])
+    assert knn.score([[0.0], [3.0]], [0, 1]) == 1.0
+
+
 # -------------------------------------------------------------------------- hand-made ties
 
 
