@@ -27,6 +27,7 @@ the rest of the output is discarded quietly, as a process killed by SIGPIPE).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import inspect
 import json
@@ -69,7 +70,8 @@ from chainrule.train.recipes import (
     prepare_data,
 )
 from chainrule.train.siamese import LOSSES as SIAMESE_LOSSES
-from chainrule.train.siamese import run_siamese
+from chainrule.train.siamese import ROC_PLOT, run_siamese
+from chainrule.train.siamese import WEIGHTS as SIAMESE_WEIGHTS
 
 SIAMESE_DEFAULT_LOSS = inspect.signature(run_siamese).parameters["loss"].default
 # None: the model's default (recipes.MODEL_DEFAULTS), or not used by the model
@@ -91,8 +93,7 @@ BEST = "best.safetensors"  # the weights of the epoch with the best validation l
 HISTORY = "history.json"
 PLOTS = ("learning_curves.png", "confusion_matrix.png")
 DIAGNOSTICS = ("diagnostics.json", "diagnostics.png")  # with --diagnose
-ROC_CURVE = "roc_curve.png"  # with --task siamese
-RUN_FILES = (CHECKPOINT, BEST, HISTORY, *PLOTS, *DIAGNOSTICS, ROC_CURVE)
+RUN_FILES = (CHECKPOINT, BEST, HISTORY, *PLOTS, *DIAGNOSTICS, ROC_PLOT, SIAMESE_WEIGHTS)
 RUNS = "runs"  # the parent of the default run directories
 EXIT_ERROR, EXIT_BROKEN_PIPE, EXIT_SIGINT, EXIT_SIGTERM = 1, 141, 130, 143
 # float32 weights, gradients and two optimizer moments, plus initialisation temporaries
@@ -643,8 +644,10 @@ def _check_writable(directory: str) -> None:
         raise _fail(f"--out {directory}: cannot write there: {exc.strerror or exc}") from None
 
 
-def _output_directory(args: argparse.Namespace, config: dict[str, Any]) -> str:
-    """The run directory, created, checked writable and not holding another run."""
+def _output_directory(args: argparse.Namespace, config: dict[str, Any],
+                      resumable: bool = True) -> str:
+    """The run directory, created, checked writable and not holding another run
+    (``resumable``: whether the refusal may suggest ``--resume``)."""
     if args.overwrite and args.resume is not None and args.out is None:
         raise _fail("--overwrite would delete the run that --resume continues; give --out "
                     "to write the continued run elsewhere")
@@ -659,9 +662,9 @@ def _output_directory(args: argparse.Namespace, config: dict[str, Any]) -> str:
     resuming_here = args.resume is not None and os.path.samefile(out, args.resume)
     if not resuming_here:
         if _holds_run(out) and not args.overwrite:
+            resume = f"continue it with --resume {out}, " if resumable else ""
             raise _fail(f"--out {out} holds another run ({CHECKPOINT} or {HISTORY}); "
-                        f"continue it with --resume {out}, replace it with --overwrite, or "
-                        f"choose another --out")
+                        f"{resume}replace it with --overwrite, or choose another --out")
         _remove_run_files(out)  # with --overwrite, or leftovers of a run killed in epoch 1
     return out
 
@@ -731,15 +734,20 @@ def _siamese(args: argparse.Namespace) -> int:
                     f"{args.dataset} is not supported")
     if args.lr == "auto":
         raise _fail("--task siamese does not take --lr auto; give a number")
+    if args.lr == 0:
+        print("chainrule train: warning: --lr 0: a learning rate of 0 never changes the "
+              "weights", file=sys.stderr, flush=True)
     given = {"epochs": args.epochs, "seed": args.seed, "lr": args.lr,
              "batch_size": args.batch_size, "hidden": args.hidden, "loss": args.loss}
-    out = _output_directory(args, {"model": "siamese", "dataset": "digits"})
-    latest = _point_latest(out) if args.out is None else None
+    out = _output_directory(args, {"model": "siamese", "dataset": "digits"}, resumable=False)
     try:
         run_siamese("digits", out_dir=out, quiet=args.quiet,
                     **{k: v for k, v in given.items() if v is not None})
-    except ValueError as exc:
+    except (ValueError, FloatingPointError) as exc:
+        with contextlib.suppress(OSError):
+            os.rmdir(out)  # nothing was written: leave no empty run directory behind
         raise _fail(str(exc)) from None
+    latest = _point_latest(out) if args.out is None else None
     if latest not in (None, out) and not args.quiet:
         print(f"{latest} points to {out}")
     return 0

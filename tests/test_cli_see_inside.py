@@ -10,6 +10,11 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import cli
 from chainrule.data import DataLoader, TensorDataset
+from chainrule.data.datasets import load_digits
+from chainrule.data.pairs import make_pairs
+from chainrule.metrics import roc_auc_score
+from chainrule.models import mlp
+from chainrule.models.siamese import siamese
 from chainrule.train.lr_find import lr_find
 from chainrule.train.recipes import build_model, build_optimizer, prepare_data
 
@@ -103,9 +108,34 @@ def test_task_siamese_verifies_on_the_unseen_digits(tmp_path, capsys):
     assert _history(tmp_path)["auc"] == pytest.approx(auc, abs=5e-5)
     assert 0.5 < auc <= 1
     assert (tmp_path / "roc_curve.png").read_bytes().startswith(PNG)
-    # a second run into the same directory is refused, as for a classifier
-    with pytest.raises(SystemExit, match="holds another run"):
+    # the trained weights, which give the same scores when loaded into a fresh network
+    model = siamese(mlp(64, (128,), 32))
+    model.load_state_dict(cr.load(tmp_path / "siamese.safetensors"))
+    x, y = load_digits()
+    x1, x2, t = make_pairs(x[y >= 7], y[y >= 7], 2000, seed=np.random.default_rng([0, 2]))
+    with cr.no_grad():
+        z1, z2 = model(cr.tensor(x1), cr.tensor(x2))
+    scores = -np.linalg.norm(z1.numpy().astype(np.float64) - z2.numpy(), axis=1)
+    assert roc_auc_score(t, scores) == pytest.approx(auc, abs=5e-5)
+    # a second run into the same directory is refused, as for a classifier, but a siamese
+    # run cannot be resumed, so --resume is not suggested
+    with pytest.raises(SystemExit, match="holds another run") as refused:
         cli.main(["train", "--task", "siamese", "--epochs", "1", "--out", str(tmp_path)])
+    assert "--resume" not in str(refused.value)
+    assert cli.main(["train", "--task", "siamese", "--epochs", "1", "--out", str(tmp_path),
+                     "--overwrite", "--quiet"]) == 0
+
+
+def test_task_siamese_diverged_run_says_so_and_leaves_nothing(tmp_path, capsys):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit, match=r"the loss is nan at epoch 1, batch \d+: training "
+                                         r"diverged; try a smaller lr \(now 1e\+30\)"):
+        cli.main(["train", "--task", "siamese", "--lr", "1e30", "--out", str(out)])
+    assert not out.exists()
+    assert cli.main(["train", "--task", "siamese", "--lr", "0", "--epochs", "1", "--quiet",
+                     "--out", str(out)]) == 0
+    assert "warning: --lr 0: a learning rate of 0 never changes the weights" in (
+        capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("args, message", [

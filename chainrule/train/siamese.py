@@ -50,7 +50,7 @@ __all__ = ["LOSSES", "SEEN", "UNSEEN", "plot_roc_curve", "run_siamese"]
 
 SEEN, UNSEEN = tuple(range(7)), (7, 8, 9)
 LOSSES = ("cosine", "contrastive")
-HISTORY, ROC_PLOT = "history.json", "roc_curve.png"
+HISTORY, ROC_PLOT, WEIGHTS = "history.json", "roc_curve.png", "siamese.safetensors"
 
 
 def _check(name: str, value: Any, kind: type, low: float) -> None:
@@ -129,8 +129,11 @@ def run_siamese(
     Prints one line per epoch (unless ``quiet``) and last ``verification on unseen
     classes 7-9: ROC AUC A  EER E  accuracy C (threshold T from validation pairs)``.
     With ``out_dir`` (created if missing) writes ``history.json`` (configuration,
-    per-epoch loss and validation AUC, results) and ``roc_curve.png`` (needs
-    matplotlib; skipped with a note without it). Returns the results: ``auc``,
+    per-epoch loss and validation AUC, results), ``siamese.safetensors`` (the trained
+    weights: ``siamese(mlp(64, hidden, embedding_dim)).load_state_dict(cr.load(path))``)
+    and ``roc_curve.png`` (needs matplotlib; skipped with a note without it). A loss
+    that turns NaN or infinite stops the run with a ``FloatingPointError`` before
+    anything is written. Returns the results: ``auc``,
     ``eer``, ``eer_threshold``, ``accuracy``, ``threshold``, ``val_auc``, ``epochs``
     (the per-epoch logs) and ``seconds``.
     """
@@ -172,8 +175,13 @@ def run_siamese(
         for lo in range(0, train_pairs, batch_size):
             part = slice(lo, lo + batch_size)
             optimizer.zero_grad()
-            z1, z2 = model(tensor(x1[part]), tensor(x2[part]))
-            batch_loss = _loss(loss, margin, z1, z2, t[part])
+            with np.errstate(over="ignore", invalid="ignore"):  # reported once, just below
+                z1, z2 = model(tensor(x1[part]), tensor(x2[part]))
+                batch_loss = _loss(loss, margin, z1, z2, t[part])
+            if not np.isfinite(batch_loss.item()):
+                raise FloatingPointError(
+                    f"run_siamese: the loss is {batch_loss.item()} at epoch {epoch}, batch "
+                    f"{lo // batch_size + 1}: training diverged; try a smaller lr (now {lr:g})")
             batch_loss.backward()
             optimizer.step()
             total += batch_loss.item() * len(t[part])
@@ -200,11 +208,14 @@ def run_siamese(
         record = {"config": config, **results}
         io.atomic_write(os.path.join(out_dir, HISTORY),
                         (json.dumps(record, indent=2) + "\n").encode())
+        io.save(model.state_dict(), os.path.join(out_dir, WEIGHTS),
+                metadata={"task": "siamese", "hidden": json.dumps(list(hidden)),
+                          "embedding_dim": str(embedding_dim), "loss": loss})
         fpr, tpr, _ = metrics.roc_curve(test[2], scores)
         try:
             plot_roc_curve(fpr, tpr, os.path.join(out_dir, ROC_PLOT), auc=auc, eer=eer,
                            title=f"digits 7-9 (unseen), {loss} loss, seed {seed}")
-            say(f"wrote {HISTORY} and {ROC_PLOT} to {out_dir}")
+            say(f"wrote {HISTORY}, {WEIGHTS} and {ROC_PLOT} to {out_dir}")
         except ImportError as exc:
-            say(f"wrote {HISTORY} to {out_dir}; plot skipped: {exc}")
+            say(f"wrote {HISTORY} and {WEIGHTS} to {out_dir}; plot skipped: {exc}")
     return results
