@@ -246,7 +246,8 @@ def _counts(positive: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, ...]:
     for each distinct score as threshold, highest first (scikit-learn's algorithm)."""
     order = np.argsort(-score, kind="stable")
     score, positive = score[order], positive[order]
-    last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]  # end of each tie group
+    # end of each tie group (compared, not subtracted: a difference of huge scores overflows)
+    last = np.r_[np.flatnonzero(score[1:] != score[:-1]), len(score) - 1]
     tps = np.cumsum(positive, dtype=np.float64)[last]
     fps = 1 + last - tps
     return fps, tps, score[last]
@@ -333,12 +334,31 @@ def equal_error_rate(y_true: Any, y_score: Any) -> tuple[float, float]:
     alpha = -gap[k - 1] / (gap[k] - gap[k - 1])
     eer = fpr[k - 1] + alpha * (fpr[k] - fpr[k - 1])
     low, high = thresholds[k], thresholds[k - 1]
-    threshold = low if np.isinf(high) else high + alpha * (low - high)
+    with np.errstate(over="ignore"):
+        step = low - high  # -inf when huge scores of both signs overflow it
+    if np.isinf(high):
+        threshold = low
+    elif np.isfinite(step):
+        threshold = high + alpha * step
+    else:  # the same point as a weighted mean, whose terms cannot overflow
+        threshold = (1 - alpha) * high + alpha * low
     return float(eer), float(threshold)
 
 
 def threshold_accuracy(y_true: Any, y_score: Any, threshold: float) -> float:
-    """The accuracy of the rule "positive (genuine) when score ≥ threshold"."""
+    """The accuracy of the rule "positive (genuine) when score ≥ threshold".
+
+    ``threshold`` is a real number; ``inf`` (accept none, as :func:`best_threshold` may
+    return) and ``-inf`` (accept all) are allowed, NaN is not.
+    """
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(
+        threshold, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"threshold_accuracy: threshold must be a real number, got "
+                        f"{threshold!r} ({type(threshold).__name__})")
+    if np.isnan(threshold):
+        raise ValueError("threshold_accuracy: threshold is nan; give a number (inf accepts "
+                         "no pair, -inf every pair)")
     positive, score = _binary(y_true, y_score, "threshold_accuracy")
     return float(np.mean((score >= threshold) == positive))
 
@@ -360,5 +380,5 @@ def best_threshold(y_true: Any, y_score: Any) -> float:
         return float(np.inf)
     if k == len(scores):
         return float(scores[-1])
-    middle = (scores[k - 1] + scores[k]) / 2
+    middle = scores[k - 1] / 2 + scores[k] / 2  # (a + b) / 2 overflows for huge scores
     return float(middle if middle > scores[k] else scores[k - 1])

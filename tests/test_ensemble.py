@@ -107,3 +107,68 @@ def test_bad_members_are_refused_with_the_reason():
     with pytest.raises(ValueError, match=r"models\[0\] gives outputs of shape \(2,\); expected "
                                          r"logits of shape \(n, classes\)"):
         flat.predict(np.zeros((2, 1), np.float32))
+
+
+def test_labels_are_class_indices_checked_alike_by_score_and_compare_with_members():
+    # the models say class 0, 1, 1 for the three samples (input 0, 1, 2 scales the weights)
+    members = [nn.Linear(1, 3), nn.Linear(1, 3)]
+    with cr.no_grad():
+        for m in members:
+            m.weight.copy_(cr.tensor(np.array([[-1], [0.5], [1]], np.float32)))
+            m.bias.copy_(cr.tensor(np.array([1, 0.5, -0.5], np.float32)))
+    X = np.array([[0], [1], [2]], np.float32)
+    ensemble = Ensemble(members)
+    assert ensemble.predict(X).tolist() == [0, 1, 1]
+    expected = compare_with_members(ensemble, X, np.array([0, 1, 2]))
+    assert expected["members"] == [2 / 3, 2 / 3] and expected["ensemble_accuracy"] == 2 / 3
+    for y in (np.array([0.0, 1.0, 2.0]), cr.tensor(np.array([0.0, 1.0, 2.0])), [0, 1, 2],
+              np.array([0, 1, 2], np.uint8)):
+        assert compare_with_members(ensemble, X, y) == expected
+        assert ensemble.score(X, y) == 2 / 3
+    classes = r"the models output 3 classes, so labels must be integers 0\.\.2"
+    for fn, run in (("compare_with_members", lambda y: compare_with_members(ensemble, X, y)),
+                    ("Ensemble.score", lambda y: ensemble.score(X, y))):
+        with pytest.raises(TypeError, match=rf"^{fn}: labels must be class indices \({classes}\)"
+                                            r", got dtype <U3: \['cat', 'dog', 'cat'\]"):
+            run(np.array(["cat", "dog", "cat"]))
+        for y, bad in (([0, 1, 12], "y\\[2\\] = 12"), ([0, -1, 2], "y\\[1\\] = -1"),
+                       ([0, 1.5, 2], "y\\[1\\] = 1.5"), ([np.nan, 1, 2], "y\\[0\\] = nan"),
+                       ([0, 1, 3.0], "y\\[2\\] = 3.0")):
+            with pytest.raises(ValueError, match=rf"^{fn}: label {bad} is not a class index; "
+                                                 rf"{classes}$"):
+                run(y)
+        with pytest.raises(ValueError, match=rf"^{fn}: y must hold one label per sample of X "
+                                             r"\(3\), got shape \(2,\)"):
+            run([0, 1])
+
+
+def test_batch_size_is_checked():
+    cr.manual_seed(2)
+    ensemble = Ensemble([nn.Linear(2, 3), nn.Linear(2, 3)])
+    X = np.random.default_rng(2).normal(size=(5, 2)).astype(np.float32)
+    np.testing.assert_allclose(ensemble.predict_proba(X, batch_size=1),  # float32 logits
+                               ensemble.predict_proba(X), rtol=1e-6)
+    for method in (ensemble.predict, ensemble.predict_proba, ensemble.predict_log_proba,
+                   ensemble.member_log_probabilities):
+        for size in (0, -3):
+            with pytest.raises(ValueError, match=rf"^Ensemble: batch_size must be a positive "
+                                                 rf"int, got {size}$"):
+                method(X, batch_size=size)
+        for size in (2.5, True, None):
+            with pytest.raises(TypeError, match=rf"^Ensemble: batch_size must be a positive "
+                                                rf"int, got {size}$"):
+                method(X, batch_size=size)
+
+
+def test_a_one_output_model_is_refused():
+    # the softmax of one logit is 1: every sample would get probability 1.0
+    X = np.zeros((2, 1), np.float32)
+    with pytest.raises(ValueError, match=r"^Ensemble: models\[1\] gives 1 output per sample; "
+                                         r"the ensemble averages class probabilities "
+                                         r"softmax\(logits\) over >= 2 classes.* two logits "
+                                         r"\(for a sigmoid logit z: \[0, z\]\)"):
+        Ensemble([constant_model([0, 3]), constant_model([3])]).predict_proba(X)
+    # the suggested fix: logits [0, z] give the sigmoid's probabilities [1 - σ(z), σ(z)]
+    proba = Ensemble([constant_model([0, 3])]).predict_proba(X)
+    np.testing.assert_allclose(proba[:, 1], 1 / (1 + math.exp(-3)), rtol=1e-12)
+    np.testing.assert_allclose(proba[:, 0], 1 / (1 + math.exp(3)), rtol=1e-12)

@@ -307,6 +307,20 @@ def test_make_pairs_errors():
         make_pairs(x, y, 10, "zero")
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_make_pairs_refuses_non_finite_labels(bad):
+    # NaN != NaN, so np.unique made NaN a class: its samples became "genuine" pairs
+    y = np.r_[np.zeros(10), np.full(10, bad)]
+    with pytest.raises(ValueError, match=r"^make_pairs: y holds 10 non-finite label\(s\), "
+                                         rf"first y\[10\] = {bad}; class labels must be "
+                                         r"finite"):
+        make_pairs(np.zeros((20, 1)), y, 4, seed=0)
+    # finite float labels are classes as before
+    x, y = labelled(np.r_[np.zeros(10), np.full(10, 2.5)])
+    x1, x2, t = make_pairs(x, y, 40, seed=0)
+    np.testing.assert_array_equal(t == 1, y[x1[:, 0]] == y[x2[:, 0]])
+
+
 # ------------------------------------------------------------------ the recipe
 def test_run_siamese_on_digits(tmp_path, capsys):
     results = run_siamese("digits", seed=0, out_dir=tmp_path)

@@ -149,3 +149,54 @@ def test_errors_name_the_argument():
         threshold_accuracy([0, 1], [[0.1], [0.2]], 0.5)
     with pytest.raises(TypeError, match="y_score must hold numbers"):
         roc_curve([0, 1], ["a", "b"])
+
+
+def test_huge_scores_do_not_overflow():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning either
+        # (a + b) / 2 was inf, which accepted no pair: accuracy 0.5 instead of 1
+        threshold = best_threshold([1, 0], [1.7e308, 1.6e308])
+        assert 1.6e308 < threshold <= 1.7e308
+        assert threshold == pytest.approx(1.65e308, rel=1e-15)
+        assert threshold_accuracy([1, 0], [1.7e308, 1.6e308], threshold) == 1.0
+        assert best_threshold([0, 1], [-1.7e308, 1.7e308]) == 0.0
+        # the EER crosses between 1.6e308 and -1.6e308 at α = 1/3: low - high was -inf
+        y = [1, 0, 1, 0, 0]
+        score = np.array([1.7e308, 1.6e308, -1.6e308, -1.65e308, -1.7e308])
+        eer, threshold = equal_error_rate(y, score)
+        assert eer == pytest.approx(1 / 3, rel=1e-15)
+        assert threshold == pytest.approx(1.6e308 / 3, rel=1e-12)
+        assert threshold == pytest.approx(equal_error_rate(y, score / 1e300)[1] * 1e300,
+                                          rel=1e-12)
+        # the same curve as for the scores scaled down (the tie groups were found by np.diff)
+        fpr, tpr, thresholds = roc_curve(y, score)
+        small = roc_curve(y, score / 1e300)
+        np.testing.assert_array_equal(fpr, small[0])
+        np.testing.assert_array_equal(tpr, small[1])
+        np.testing.assert_array_equal(thresholds, [np.inf, *np.delete(score, 3)])  # collinear
+        np.testing.assert_array_equal(fpr, [0, 0, 1 / 3, 1 / 3, 1])
+        np.testing.assert_array_equal(tpr, [0, 0.5, 0.5, 1, 1])
+        assert roc_auc_score(y, score) == pytest.approx(5 / 6, rel=1e-15)
+
+
+def test_threshold_accuracy_checks_the_threshold():
+    y, score = [1, 0, 1], [0.9, 0.2, 0.4]
+    with pytest.raises(ValueError, match=r"^threshold_accuracy: threshold is nan; give a "
+                                         r"number"):
+        threshold_accuracy(y, score, float("nan"))
+    with pytest.raises(TypeError, match=r"^threshold_accuracy: threshold must be a real "
+                                        r"number, got '0.5' \(str\)"):
+        threshold_accuracy(y, score, "0.5")
+    for flag in (True, np.True_):
+        with pytest.raises(TypeError, match=r"^threshold_accuracy: threshold must be a real "
+                                            r"number, got .*True"):
+            threshold_accuracy(y, score, flag)
+    with pytest.raises(TypeError, match=r"got array\(\[0.5\]\) \(ndarray\)"):
+        threshold_accuracy(y, score, np.array([0.5]))
+    # numbers of any kind, and ±inf (best_threshold's "accept none"), are thresholds
+    assert threshold_accuracy(y, score, 0.3) == 1.0
+    assert threshold_accuracy(y, score, 1) == 1 / 3
+    assert threshold_accuracy(y, score, np.float32(0.5)) == 2 / 3
+    assert threshold_accuracy(y, score, np.int64(0)) == 2 / 3
+    assert threshold_accuracy(y, score, np.inf) == 1 / 3
+    assert threshold_accuracy(y, score, -np.inf) == 2 / 3

@@ -57,6 +57,11 @@ def make_pairs(
     y = y.data if isinstance(y, Tensor) else np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"{op}: y must be 1-D class labels, got shape {y.shape}")
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        bad = np.flatnonzero(~np.isfinite(y))
+        raise ValueError(f"{op}: y holds {len(bad)} non-finite label(s), first y[{bad[0]}] = "
+                         f"{y[bad[0]]}; class labels must be finite: drop or relabel these "
+                         "samples")
     if x.ndim == 0 or len(x) != len(y):
         raise ValueError(f"{op}: x and y must hold the same number of samples, got x of "
                          f"shape {x.shape} and {len(y)} labels")

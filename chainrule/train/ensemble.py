@@ -67,12 +67,21 @@ class Ensemble:
 
     def member_log_probabilities(self, X: Any, batch_size: int = 256) -> np.ndarray:
         """``log softmax(z_m(x))`` of every member, shape (M, n, classes), float64."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"Ensemble: batch_size must be a positive int, got {batch_size!r}")
+        if batch_size < 1:
+            raise ValueError(f"Ensemble: batch_size must be a positive int, got {batch_size}")
         log_probabilities, classes = [], None
         for i, model in enumerate(self.models):
             logits = np.asarray(predict(model, X, batch_size=batch_size), dtype=np.float64)
             if logits.ndim != 2:
                 raise ValueError(f"Ensemble: models[{i}] gives outputs of shape "
                                  f"{logits.shape}; expected logits of shape (n, classes)")
+            if logits.shape[1] < 2:
+                raise ValueError(f"Ensemble: models[{i}] gives 1 output per sample; the "
+                                 "ensemble averages class probabilities softmax(logits) over "
+                                 ">= 2 classes, and the softmax of one output is always 1. Give "
+                                 "a binary classifier two logits (for a sigmoid logit z: [0, z])")
             if classes is None:
                 classes = logits.shape[1]
             elif logits.shape[1] != classes:
@@ -96,12 +105,32 @@ class Ensemble:
         return self.predict_proba(X, batch_size).argmax(axis=1)
 
     def score(self, X: Any, y: Any) -> float:
-        """Accuracy of :meth:`predict` against the labels ``y``."""
-        return accuracy(_labels(y), self.predict(X))
+        """Accuracy of :meth:`predict` against the labels ``y`` (class indices; integer-valued
+        floats such as 2.0 are accepted)."""
+        proba = self.predict_proba(X)
+        return accuracy(_class_labels(y, proba.shape, "Ensemble.score"), proba.argmax(axis=1))
 
 
-def _labels(y: Any) -> np.ndarray:
-    return y.data if isinstance(y, Tensor) else np.asarray(y)
+def _class_labels(y: Any, shape: tuple[int, ...], fn: str) -> np.ndarray:
+    """``y`` as int64 class indices, one per sample, for predictions of ``shape`` (n, classes):
+    ints (or integer-valued floats) in ``0..classes-1``; anything else raises, naming ``fn``."""
+    n, classes = shape[-2:]
+    labels = y.data if isinstance(y, Tensor) else np.asarray(y)
+    if labels.shape != (n,):
+        raise ValueError(f"{fn}: y must hold one label per sample of X ({n}), got shape "
+                         f"{labels.shape}")
+    expected = f"the models output {classes} classes, so labels must be integers 0..{classes - 1}"
+    if labels.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: labels must be class indices ({expected}), got dtype "
+                        f"{labels.dtype}: {labels[:3].tolist()}")
+    bad = (labels < 0) | (labels >= classes)
+    if labels.dtype.kind == "f":
+        bad |= labels != np.round(labels)  # also NaN
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{fn}: label y[{i}] = {labels[i].item()!r} is not a class index; "
+                         f"{expected}")
+    return labels.astype(np.int64)
 
 
 def _mean_in_log_space(log_p: np.ndarray) -> np.ndarray:
@@ -126,8 +155,8 @@ def compare_with_members(ensemble: Ensemble | Sequence[Any], X: Any, y: Any) -> 
     """
     if not isinstance(ensemble, Ensemble):
         ensemble = Ensemble(ensemble)
-    labels = _labels(y)
     log_p = ensemble.member_log_probabilities(X)
+    labels = _class_labels(y, log_p.shape, "compare_with_members")
     members = [accuracy(labels, p.argmax(axis=1)) for p in log_p]
     best = int(np.argmax(members))
     joint = _mean_in_log_space(log_p)
