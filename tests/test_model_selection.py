@@ -8,8 +8,11 @@ import csv
 import io
 import json
 import math
+import os
+import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +27,7 @@ from chainrule.model_selection import (
     RecipeModel,
     Trial,
     Uniform,
+    backends,
     cross_validate,
     grid_search,
     optuna_search,
@@ -38,6 +42,7 @@ from chainrule.random import get_rng_state
 from chainrule.train import evaluate, fit
 from chainrule.train.recipes import build_optimizer
 
+ROOT = Path(__file__).resolve().parents[1]
 FIXED = {"epochs": 2, "batch_size": 32, "hidden": [16], "dropout": 0.1}
 SPACE = {"lr": [1e-3, 3e-3], "weight_decay": [0.0, 1e-3]}
 BUILD = RecipeModel("mlp", "digits")
@@ -288,6 +293,89 @@ def test_ray_gives_the_joblib_results(data, joblib_run):
                          n_jobs=2)
     assert outcome(result) == outcome(joblib_run)
     assert not ray.is_initialized()  # the Ray started for the search is shut down
+
+
+def test_address_and_client_given_to_a_backend_that_ignores_them_are_refused(data):
+    train, _ = data
+    with pytest.raises(ValueError) as error:
+        grid_search(BUILD, SPACE, train, 2, config=FIXED, address="tcp://127.0.0.1:1")
+    assert str(error.value) == ("grid_search: address= is only for backend='dask' or 'ray' "
+                                "(backend='joblib' would ignore it): choose one of those or "
+                                "drop address=")
+    for backend in ("serial", "ray"):
+        with pytest.raises(ValueError) as error:
+            random_search(BUILD, SPACE, 2, train, 2, config=FIXED, backend=backend,
+                          client=object())
+        assert str(error.value) == (f"random_search: client= is only for backend='dask' "
+                                    f"(backend={backend!r} would ignore it): choose it or drop "
+                                    f"client=")
+    with pytest.raises(ValueError, match="^cross_validate: address= is only for backend="):
+        cross_validate(BUILD, train, 2, config=FIXED, backend="serial", address="auto")
+    with pytest.raises(ValueError) as error:
+        grid_search(BUILD, SPACE, train, 2, backend="dask", client=object(),
+                    address="tcp://127.0.0.1:1")
+    assert str(error.value) == ("grid_search: give backend='dask' either client= or address=, "
+                                "not both")
+
+
+def test_an_unreachable_dask_scheduler_is_a_connection_error(data, monkeypatch):
+    pytest.importorskip("dask.distributed", reason="Dask distributed is not installed")
+    monkeypatch.setattr(backends, "CONNECT_TIMEOUT", 1)  # nothing listens on port 1
+    train, _ = data
+    with pytest.raises(ConnectionError) as error:
+        grid_search(BUILD, {"lr": [1e-3]}, train, 2, config=FIXED, backend="dask",
+                    address="tcp://127.0.0.1:1")
+    assert str(error.value) == ("grid_search: could not connect to the Dask scheduler at "
+                                "tcp://127.0.0.1:1: Timed out trying to connect to "
+                                "tcp://127.0.0.1:1 after 1 s")
+    assert isinstance(error.value.__cause__, OSError)
+    with pytest.raises(ValueError) as error:
+        cross_validate(BUILD, train, 2, config=FIXED, backend="dask", address="scheduler")
+    assert str(error.value) == ("cross_validate: address='scheduler' is not a Dask scheduler "
+                                "address (tcp://host:8786): missing port number in address "
+                                "'scheduler'")
+
+
+def test_an_unreachable_ray_address_is_a_connection_error(data):
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install "
+                                            "\"chainrule[ray]\"; no wheel for some Pythons)")
+    train, _ = data
+    with pytest.raises(ConnectionError) as error:
+        grid_search(BUILD, {"lr": [1e-3]}, train, 2, config=FIXED, backend="ray",
+                    address="tcp://127.0.0.1:1")
+    message = str(error.value)
+    assert message.startswith("grid_search: could not connect to the Ray cluster at "
+                              "tcp://127.0.0.1:1: RuntimeError: ") and "\n" not in message
+    assert error.value.__cause__ is not None and not ray.is_initialized()
+
+
+def test_a_dask_script_without_the_main_guard_gets_one_clear_error(tmp_path):
+    pytest.importorskip("dask.distributed", reason="Dask distributed is not installed")
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from chainrule.model_selection import RecipeModel, grid_search\n"
+        "from chainrule.model_selection.backends import unguarded_main_line\n"
+        "def where():\n"
+        "    return unguarded_main_line()\n"
+        "if __name__ == '__main__':\n"
+        "    print(where())\n"
+        "print(where())\n"
+        "X, y = np.zeros((20, 64), np.float32), np.arange(20) % 10\n"
+        "grid_search(RecipeModel('mlp', 'digits'), {'lr': [1e-3]}, (X, y), 2, "
+        "backend='dask')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=120)
+    assert run.returncode == 1
+    assert run.stdout.split() == ["None", "8"]  # inside the guard; the unguarded line
+    assert run.stderr.splitlines()[-1] == (
+        f"RuntimeError: grid_search: backend='dask' starts worker processes that re-run the "
+        f"main script {script}, whose line 10 leads to this call outside `if __name__ == "
+        f"'__main__':`; put the script's code under that guard (as for any multiprocessing "
+        f"start), or pass client= or address=")
+    assert "An attempt has been made to start a new process" not in run.stderr
 
 
 def test_missing_extras_name_what_to_install(data, monkeypatch):

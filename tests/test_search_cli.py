@@ -11,7 +11,7 @@ import pytest
 from chainrule.cli import main
 from chainrule.commands.search import load_config
 from chainrule.data import StratifiedKFold
-from chainrule.model_selection import LogUniform, RecipeModel, grid_search
+from chainrule.model_selection import LogUniform, RecipeModel, backends, grid_search
 from chainrule.train.recipes import prepare_data
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "search.toml"
@@ -129,8 +129,15 @@ def test_a_missing_file_and_bad_toml_are_one_line_errors(tmp_path):
      "search must be one of grid, random, tpe, got 'anneal'"),
     (("n_trials = 2", ""), None),  # a grid needs no n_trials
     (("folds = 2", "folds = 1"), "folds must be an int >= 2, got 1"),
-    (("dataset = \"digits\"", "dataset = \"mnist\""), "--dataset mnist reads the MNIST files "
-                                                     "from --data-dir DIR"),
+    # the data's settings are named as keys of the file: search has no --dataset/--data-dir
+    (("dataset = \"digits\"", "dataset = \"mnist\""),
+     'search.toml: dataset = "mnist" reads the MNIST files from data_dir = "DIR" (a top-level '
+     'key of this file, not set); download it with python3 -c "from chainrule.data.datasets '
+     "import download_mnist; download_mnist('DIR')\""),
+    (("dataset = \"digits\"", "dataset = \"mnist\"\ndata_dir = \"no-such-dir\""),
+     'search.toml: data_dir = "no-such-dir": no such directory; download it with'),
+    (("dataset = \"digits\"", "dataset = \"mnist\"\ndata_dir = 5"),
+     "data_dir must be a directory (a string), got 5"),
 ])
 def test_bad_configurations_are_named(tmp_path, change, message):
     text = TINY.replace(*change)
@@ -138,7 +145,9 @@ def test_bad_configurations_are_named(tmp_path, change, message):
         assert load_config(write(tmp_path, text))["n_trials"] is None
         return
     path = write(tmp_path, text)
-    assert message in fails(["search", "--config", path, "--out", str(tmp_path / "o")])
+    error = fails(["search", "--config", path, "--out", str(tmp_path / "o")])
+    assert message in error and "--data-dir" not in error
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_random_search_needs_n_trials(tmp_path):
@@ -153,3 +162,45 @@ def test_the_distributions_of_the_file_are_the_librarys(tmp_path):
     config = load_config(write(tmp_path, text), search="random")
     assert config["space"]["lr"] == LogUniform(1e-3, 1e-2)
     assert (config["space"]["hidden"].low, config["space"]["hidden"].high) == (4, 8)
+
+
+def test_address_without_a_cluster_backend_is_a_one_line_error(tmp_path):
+    out = tmp_path / "o"
+    for backend in ([], ["--backend", "serial"]):
+        assert fails(["search", "--config", write(tmp_path, TINY), "--address",
+                      "tcp://127.0.0.1:1", "--out", str(out), *backend]) == (
+            f"chainrule search: --address is only for --backend dask or ray (--backend "
+            f"{backend[1] if backend else 'joblib'} would ignore it): add --backend dask for a "
+            f"Dask scheduler or --backend ray for a Ray cluster")
+    assert not out.exists()
+
+
+def test_an_unreachable_dask_scheduler_is_one_line_and_leaves_no_empty_run_directory(
+        tmp_path, monkeypatch, capsys):
+    pytest.importorskip("dask.distributed", reason="Dask distributed is not installed")
+    monkeypatch.setattr(backends, "CONNECT_TIMEOUT", 1)  # nothing listens on port 1
+    config = write(tmp_path, TINY)
+    new = tmp_path / "new" / "run"  # both made by the command: both removed
+    kept = tmp_path / "kept"        # there before: left as it was
+    kept.mkdir()
+    for out in (new, kept):
+        assert fails(["search", "--config", config, "--backend", "dask", "--address",
+                      "tcp://127.0.0.1:1", "--out", str(out)]) == (
+            "chainrule search: could not connect to the Dask scheduler at tcp://127.0.0.1:1: "
+            "Timed out trying to connect to tcp://127.0.0.1:1 after 1 s")
+    assert not (tmp_path / "new").exists()
+    assert kept.is_dir() and not any(kept.iterdir())
+    monkeypatch.chdir(tmp_path)  # the default --out: a new runs/<time>-search-mlp-digits
+    fails(["search", "--config", config, "--backend", "dask", "--address", "tcp://127.0.0.1:1"])
+    assert not (tmp_path / "runs").exists()
+    assert "backend dask" in capsys.readouterr().out
+
+
+def test_an_unreachable_ray_address_is_a_one_line_error(tmp_path):
+    pytest.importorskip("ray", reason="Ray is not installed (pip install \"chainrule[ray]\")")
+    out = tmp_path / "o"
+    assert fails(["search", "--config", write(tmp_path, TINY), "--backend", "ray", "--address",
+                  "tcp://127.0.0.1:1", "--out", str(out)]).startswith(
+        "chainrule search: could not connect to the Ray cluster at tcp://127.0.0.1:1: "
+        "RuntimeError: ")
+    assert not out.exists()

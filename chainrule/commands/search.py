@@ -30,12 +30,13 @@ test score; writes ``search.csv`` and ``search.json`` into ``--out``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Mapping
 from typing import Any
 
-from chainrule.commands import output_directory
+from chainrule.commands import RUNS, output_directory
 from chainrule.data import StratifiedKFold
 from chainrule.model_selection import (
     BACKENDS,
@@ -48,6 +49,7 @@ from chainrule.model_selection import (
     optuna_search,
     random_search,
 )
+from chainrule.model_selection.backends import TAKES
 from chainrule.model_selection.space import grid
 from chainrule.model_selection.validate import training_settings
 from chainrule.train.recipes import DATASETS, MODEL_DEFAULTS, MODELS, DataUnavailable, prepare_data
@@ -158,6 +160,9 @@ def load_config(path: str, search: str | None = None, seed: int | None = None) -
             raise _fail(f"{path}: {key} must be an int >= {low}, got {value!r}")
     if config["search"] != "grid" and config["n_trials"] is None:
         raise _fail(f"{path}: a {config['search']} search needs n_trials")
+    if config["data_dir"] is not None and not isinstance(config["data_dir"], str):
+        raise _fail(f"{path}: data_dir must be a directory (a string), got "
+                    f"{config['data_dir']!r}")
     test_size = config["test_size"]
     if isinstance(test_size, bool) or not isinstance(test_size, float) or not 0 < test_size < 1:
         raise _fail(f"{path}: test_size must be a fraction in (0, 1), got {test_size!r}")
@@ -176,15 +181,58 @@ def load_config(path: str, search: str | None = None, seed: int | None = None) -
     return config
 
 
+def _data_error(path: str, config: Mapping[str, Any], exc: DataUnavailable) -> SystemExit:
+    """The error of a dataset that cannot be read, naming the file's keys (``dataset``,
+    ``data_dir``) where the loader names ``chainrule train``'s flags."""
+    message = str(exc).replace(f"--dataset {config['dataset']}",
+                               f"dataset = {json.dumps(config['dataset'])}")
+    message = message.replace("--data-dir DIR", 'data_dir = "DIR" (a top-level key of this '
+                                                "file, not set)")
+    if config["data_dir"] is not None:
+        message = message.replace(f"--data-dir {config['data_dir']}",
+                                  f"data_dir = {json.dumps(config['data_dir'])}")
+    return _fail(f"{path}: {message}")
+
+
+def _missing_directories(path: str) -> list[str]:
+    """The directories of ``path`` that do not exist yet, the deepest first."""
+    missing = []
+    path = os.path.abspath(path)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.address is not None and args.backend not in TAKES["address"]:
+        raise _fail(f"--address is only for --backend {' or '.join(TAKES['address'])} "
+                    f"(--backend {args.backend} would ignore it): add --backend dask for a "
+                    f"Dask scheduler or --backend ray for a Ray cluster")
     config = load_config(args.config, args.search, args.seed)
     try:
         data = prepare_data(config["dataset"], config["data_dir"], config["seed"], val_size=0,
                             test_size=config["test_size"])
     except DataUnavailable as exc:
-        raise _fail(str(exc)) from None
+        raise _data_error(args.config, config, exc) from None
+    created = _missing_directories(RUNS if args.out is None else args.out)
     out = output_directory(args.out, f"search-{config['model']}-{config['dataset']}",
                            "search")
+    if args.out is None:
+        created.insert(0, os.path.abspath(out))
+    try:
+        return _search(args, config, data, out)
+    except BaseException:  # leave no empty directory made for a search that did not run
+        for directory in created:
+            try:
+                os.rmdir(directory)
+            except OSError:
+                break
+        raise
+
+
+def _search(args: argparse.Namespace, config: Mapping[str, Any], data: Any, out: str) -> int:
+    """Run the search of ``config`` on ``data``; print it and write it into ``out``."""
     x_train, y_train, _, _, x_test, y_test = data
     kind = config["search"]
     common = dict(cv=StratifiedKFold(config["folds"], shuffle=True, random_state=config["seed"]),
@@ -196,17 +244,14 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{kind} search of the {config['model']} on {config['dataset']} ({len(y_train)} "
           f"samples for {config['folds']}-fold cross-validation, {len(y_test)} for the test): "
           f"{trials}, backend {args.backend}", flush=True)
+    search = {"grid": grid_search, "random": random_search, "tpe": optuna_search}[kind]
+    n_trials = () if kind == "grid" else (config["n_trials"],)
+    sampler = {"sampler": "tpe"} if kind == "tpe" else {}
     try:
-        if kind == "grid":
-            result = grid_search(build, config["space"], (x_train, y_train), **common)
-        elif kind == "random":
-            result = random_search(build, config["space"], config["n_trials"],
-                                   (x_train, y_train), **common)
-        else:
-            result = optuna_search(build, config["space"], config["n_trials"],
-                                   (x_train, y_train), sampler="tpe", **common)
-    except ImportError as exc:
-        raise _fail(str(exc)) from None
+        result = search(build, config["space"], *n_trials, (x_train, y_train), **common,
+                        **sampler)
+    except (ImportError, ConnectionError, ValueError) as exc:
+        raise _fail(str(exc).removeprefix(f"{search.__name__}: ")) from None
     print(result, flush=True)
     try:
         result.to_csv(os.path.join(out, "search.csv"))
@@ -253,8 +298,8 @@ def register(commands: Any) -> None:
                    help="local worker processes (joblib; dask or ray started here); default: "
                         "one per core")
     p.add_argument("--address", default=None, metavar="ADDR",
-                   help="a Dask scheduler (tcp://host:8786) or a Ray cluster (auto, "
-                        "ray://host:10001) to run on")
+                   help="a Dask scheduler (tcp://host:8786, with --backend dask) or a Ray "
+                        "cluster (auto, ray://host:10001, with --backend ray) to run on")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="where to write search.csv and search.json (default: a new "
                         "runs/<time>-search-<model>-<dataset>)")

@@ -19,10 +19,12 @@ local processes (joblib), on a Dask distributed cluster or on Ray.
   ``'ray'`` (``pip install "chainrule[ray]"``) or ``'serial'``, with identical results:
   each trial is seeded from its configuration (:func:`trial_seed`), never from a
   worker;
-- :class:`RecipeModel`: a picklable ``build`` for the models of ``chainrule train``.
+- :class:`RecipeModel`: a picklable ``build`` for the models of ``chainrule train``;
+- :func:`top_k_ensemble`: the ``Ensemble`` of a search's k best configurations.
 """
 
 from chainrule.model_selection.backends import BACKENDS
+from chainrule.model_selection.ensembles import top_k_ensemble
 from chainrule.model_selection.results import SearchResult, Trial
 from chainrule.model_selection.search import (
     RecipeModel,
@@ -47,5 +49,6 @@ __all__ = [
     "grid_search",
     "optuna_search",
     "random_search",
+    "top_k_ensemble",
     "trial_seed",
 ]

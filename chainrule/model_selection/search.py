@@ -79,7 +79,7 @@ class _Search:
                  loss_fn: Callable[..., Any], backend: str, n_jobs: int | None,
                  address: str | None, client: Any, *, distributions: bool) -> None:
         self.owner = owner
-        self.n_jobs = check_backend(backend, n_jobs, owner)
+        self.n_jobs = check_backend(backend, n_jobs, owner, address, client)
         if not callable(build):
             raise TypeError(f"{owner}: build must be a function of the config returning a "
                             f"model, got {build!r}")
@@ -102,7 +102,7 @@ class _Search:
         configs = [{**self.fixed, **plain(c)} for c in configs]
         results = evaluate_configs(self.build, self.X, self.y, self.splits, configs, self.seed,
                                    self.loss_fn, self.backend, self.n_jobs, self.address,
-                                   self.client)
+                                   self.client, self.owner)
         trials = []
         for i, (config, folds) in enumerate(zip(configs, results), start=start):
             errors = [r["error"] for r in folds if "error" in r]
@@ -162,8 +162,12 @@ def grid_search(build: Build, space: Mapping[str, Sequence[Any]], dataset: Any,
         seed: the search seed, part of every trial's seed.
         loss_fn: the training loss (and the validation loss reported).
         backend, n_jobs, address, client: where the trials run (``n_jobs`` local processes
-            or Dask workers started here; ``address``: a Dask scheduler or a Ray cluster;
-            ``client``: a ``distributed.Client``).
+            or Dask workers started here; ``address``: a Dask scheduler or a Ray cluster,
+            for ``'dask'`` and ``'ray'`` only; ``client``: a ``distributed.Client``, for
+            ``'dask'`` only). An unreachable cluster is a ConnectionError. ``'dask'``
+            without ``client``/``address`` starts a local cluster whose workers re-run the
+            main script: call the search under ``if __name__ == '__main__':``, as for any
+            multiprocessing start.
         refit: train the best configuration on all of ``dataset`` (``result.best_model``);
             always done when ``test`` is given.
     """
@@ -182,7 +186,8 @@ def random_search(build: Build, space: Mapping[str, Any], n_trials: int, dataset
     uniformly; :class:`~chainrule.model_selection.LogUniform`, ``Uniform``, ``IntUniform``
     distributions) with ``numpy.random.default_rng(seed)`` (see
     :func:`chainrule.model_selection.space.sample`); other arguments as
-    :func:`grid_search`."""
+    :func:`grid_search` (``backend='dask'`` without ``client``/``address``: call it under
+    ``if __name__ == '__main__':``)."""
     search = _Search("random_search", build, space, dataset, cv, test, config, seed, loss_fn,
                      backend, n_jobs, address, client, distributions=True)
     return search.finish("random", search.evaluate(sample(search.space, n_trials, seed)), refit)
@@ -224,7 +229,8 @@ def optuna_search(build: Build, space: Mapping[str, Any], n_trials: int, dataset
     cross-validated in parallel on ``backend`` and then told their scores (a failed
     trial is told ``FAIL``). The proposals depend on ``concurrent_trials`` and ``seed``,
     not on the backend or ``n_jobs``. ``result.study`` is the Optuna study. Other
-    arguments as :func:`grid_search`.
+    arguments as :func:`grid_search` (``backend='dask'`` without ``client``/``address``:
+    call it under ``if __name__ == '__main__':``).
     """
     owner = "optuna_search"
     try:

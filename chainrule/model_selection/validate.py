@@ -168,14 +168,14 @@ def make_splits(cv: Any, X: np.ndarray, y: np.ndarray,
 def evaluate_configs(build: Callable[[dict[str, Any]], Any], X: np.ndarray, y: np.ndarray,
                      splits: Sequence[tuple[np.ndarray, np.ndarray]],
                      configs: Sequence[dict[str, Any]], seed: int, loss_fn: Callable[..., Any],
-                     backend: str, n_jobs: int | None, address: Any,
-                     client: Any) -> list[list[dict[str, Any]]]:
+                     backend: str, n_jobs: int | None, address: Any, client: Any,
+                     owner: str) -> list[list[dict[str, Any]]]:
     """For each configuration, the result of each fold (:func:`fit_and_score`); every
     fold of every configuration is one task of ``backend``."""
     tasks = [(config, trial_seed(config, seed, k), train, val)
              for config in configs for k, (train, val) in enumerate(splits)]
-    results = run_tasks(fit_and_score, (build, loss_fn, X, y), tasks, backend=backend,
-                        n_jobs=n_jobs, address=address, client=client)
+    results = run_tasks(fit_and_score, (build, loss_fn, X, y), tasks, owner=owner,
+                        backend=backend, n_jobs=n_jobs, address=address, client=client)
     K = len(splits)
     return [results[i * K:(i + 1) * K] for i in range(len(configs))]
 
@@ -227,16 +227,18 @@ def cross_validate(build: Callable[[dict[str, Any]], Any], dataset: Any, cv: Any
     ``backend`` (see :func:`~chainrule.model_selection.grid_search`); a fold that
     raises makes this raise a RuntimeError naming the fold and the error.
     ``dataset`` is ``(X, y)`` arrays or a chainrule Dataset of ``(x, y)`` samples.
+    ``backend='dask'`` without ``client``/``address`` starts a local cluster whose
+    workers re-run the main script: call it under ``if __name__ == '__main__':``.
     """
     owner = "cross_validate"
-    n_jobs = check_backend(backend, n_jobs, owner)
+    n_jobs = check_backend(backend, n_jobs, owner, address, client)
     check_picklable(owner, backend, build=build, loss_fn=loss_fn)
     config = plain(dict(config or {}))
     training_settings(config)
     X, y = as_arrays(dataset, owner)
     splits = make_splits(cv, X, y, owner)
     (results,) = evaluate_configs(build, X, y, splits, [config], seed, loss_fn, backend,
-                                  n_jobs, address, client)
+                                  n_jobs, address, client, owner)
     for k, result in enumerate(results, start=1):
         if "error" in result:
             raise RuntimeError(f"{owner}: fold {k} of {len(results)} failed: {result['error']}")
