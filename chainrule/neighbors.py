@@ -54,10 +54,11 @@ neighbour for neighbour, because the selection is done as scikit-learn does it:
   and the threads' heaps are then pushed, thread after thread and in heap
   order, onto a fresh heap before the sort. Which points survive a tie, and
   their order, then depend on the number of threads; it is replayed here for
-  scikit-learn's number (``OMP_NUM_THREADS``, else the physical cores, as its
-  ``_openmp_effective_n_threads``). ``predict``/``predict_proba`` of given
-  queries with ``weights='uniform'`` and ``manhattan`` always use
-  ``parallel_on_X``, as scikit-learn's (its ``ArgKminClassMode``).
+  scikit-learn's number (asked of it when it is loaded; else ``OMP_NUM_THREADS``,
+  else the physical cores, as its ``_openmp_effective_n_threads`` counts them).
+  ``predict``/``predict_proba`` of given queries with ``weights='uniform'`` and
+  ``manhattan`` always use ``parallel_on_X``, as scikit-learn's (its
+  ``ArgKminClassMode``).
 - ``cosine``, integer data, or different dtypes at fit and query:
   ``np.argpartition`` of each row of distances, then ``np.argsort`` of the
   ``k`` kept, as scikit-learn's chunked pairwise path does.
@@ -78,6 +79,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from functools import lru_cache
 from numbers import Integral
 from typing import Any
@@ -584,11 +586,24 @@ def _argpartition_argkmin(D: np.ndarray, k: int) -> np.ndarray:
     return ind[rows, np.argsort(D[rows, ind])]
 
 
-@lru_cache(maxsize=1)
 def _sklearn_threads() -> int:
-    """The OpenMP threads scikit-learn's ArgKmin uses here (its
-    ``_openmp_effective_n_threads``): ``OMP_NUM_THREADS`` if set, else the physical cores
-    this process may use."""
+    """The OpenMP threads scikit-learn's ArgKmin uses now: asked of scikit-learn if this
+    process has loaded it (its ``_openmp_effective_n_threads``, which follows
+    ``omp_set_num_threads`` calls, e.g. ``torch.set_num_threads`` when they share one
+    OpenMP runtime); else as it would count them: ``OMP_NUM_THREADS`` if set, else the
+    physical cores this process may use."""
+    if "sklearn" in sys.modules:
+        try:
+            from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+            return int(_openmp_effective_n_threads())
+        except (ImportError, AttributeError):  # a scikit-learn without it: count as it would
+            pass
+    return _default_threads()
+
+
+@lru_cache(maxsize=1)
+def _default_threads() -> int:
     setting = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if setting.isdigit() and int(setting) > 0:
         return int(setting)

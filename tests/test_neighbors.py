@@ -127,15 +127,19 @@ def test_integer_data_full_of_ties_match_sklearn(metric, dtype):
 
 
 THREADS_SCRIPT = textwrap.dedent("""
+    import sys
     import numpy as np
+    from chainrule import neighbors
+    from chainrule.neighbors import KNeighborsClassifier
+
+    counted = neighbors._sklearn_threads()  # before scikit-learn is loaded: counted as it would
+    assert "sklearn" not in sys.modules
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.neighbors import KNeighborsClassifier as Oracle
     from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
-    from chainrule import neighbors
-    from chainrule.neighbors import KNeighborsClassifier
 
-    assert neighbors._sklearn_threads() == _openmp_effective_n_threads()
+    assert counted == _openmp_effective_n_threads(), (counted, _openmp_effective_n_threads())
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=1)
     differ = []
@@ -164,10 +168,15 @@ def test_few_queries_match_sklearn_whatever_its_thread_count(threads):
     assert done.stdout.split() == [threads, "0"]  # sklearn's thread count; rows that differ
 
 
-def test_thread_count_is_sklearns():
+def test_thread_count_follows_sklearns_at_run_time():
+    """torch.set_num_threads (tests/torch_compare.py) or threadpoolctl may change the OpenMP
+    threads scikit-learn uses after it is loaded; the replay asks it."""
     from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+    from threadpoolctl import threadpool_limits
 
     assert neighbors._sklearn_threads() == _openmp_effective_n_threads()
+    with threadpool_limits(1, user_api="openmp"):
+        assert neighbors._sklearn_threads() == _openmp_effective_n_threads() == 1
 
 
 def test_parallel_on_y_changes_the_answer_with_the_threads(digits, monkeypatch):
