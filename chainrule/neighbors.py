@@ -604,6 +604,7 @@ def _sklearn_threads() -> int:
 
 @lru_cache(maxsize=1)
 def _default_threads() -> int:
+    """scikit-learn's count without asking it: ``OMP_NUM_THREADS``, else physical cores."""
     setting = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if setting.isdigit() and int(setting) > 0:
         return int(setting)
