@@ -56,9 +56,10 @@ neighbour for neighbour, because the selection is done as scikit-learn does it:
   their order, then depend on the number of threads; it is replayed here for
   scikit-learn's number (asked of it when it is loaded; else ``OMP_NUM_THREADS``,
   else the physical cores, as its ``_openmp_effective_n_threads`` counts them).
-  ``predict``/``predict_proba`` of given queries with ``weights='uniform'`` and
-  ``manhattan`` always use ``parallel_on_X``, as scikit-learn's (its
-  ``ArgKminClassMode``).
+  ``predict``/``predict_proba`` with ``weights='uniform'`` and ``manhattan`` of
+  queries given as a C-ordered NumPy array always use ``parallel_on_X``, as
+  scikit-learn's (its ``ArgKminClassMode``); of a list, a Fortran-ordered or a
+  strided array they go by ``kneighbors``, as its do.
 - ``cosine``, integer data, or different dtypes at fit and query:
   ``np.argpartition`` of each row of distances, then ``np.argsort`` of the
   ``k`` kept, as scikit-learn's chunked pairwise path does.
@@ -313,8 +314,8 @@ class KNeighborsClassifier:
         """``(dist, ind)`` for each k of ``ks``, as ``_neighbors(X, k)`` gives them: each
         chunk's distances are computed once and the neighbours of every k chosen from them.
         ``voting``: for a vote (predict, predict_proba), where scikit-learn counts uniform
-        manhattan votes of given queries with its ``parallel_on_X`` strategy whatever the
-        sizes."""
+        manhattan votes of queries given as a C-ordered array with its ``parallel_on_X``
+        strategy whatever the sizes."""
         n_fit = self.n_samples_fit_
         self_query = X is None
         largest = max(ks)
@@ -339,9 +340,11 @@ class KNeighborsClassifier:
             and query_dtype == self._fit_dtype
             and query_dtype in _FLOATS
         )
-        # sklearn's ArgKminClassMode counts uniform votes (parallel_on_X), except euclidean
-        class_mode = (voting and self.weights == "uniform" and not self_query
-                      and self.metric != "euclidean")
+        # sklearn's ArgKminClassMode counts uniform votes (parallel_on_X), except euclidean,
+        # when the queries it is given are a C-ordered array (else it goes by kneighbors)
+        given = X.data if isinstance(X, Tensor) else X
+        class_mode = (voting and self.weights == "uniform" and self.metric != "euclidean"
+                      and isinstance(given, np.ndarray) and given.flags.c_contiguous)
         threads = 0 if class_mode else _parallel_on_y_threads(len(Q), n_fit)
         # cosine keeps float32 when both sides are float32, as sklearn's pairwise path
         work = (

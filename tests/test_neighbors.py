@@ -220,6 +220,21 @@ def test_string_labels(digits):
     assert ours.score(X_test, names[y_test]) == oracle.score(X_test, names[y_test])
 
 
+@pytest.mark.parametrize("layout", ["C array", "list", "Fortran array", "strided"])
+def test_uniform_manhattan_votes_match_sklearn_whatever_the_query_layout(digits, layout):
+    """scikit-learn counts these votes one way for a C-ordered array (parallel_on_X) and
+    through kneighbors (parallel_on_Y for fewer queries) for anything else."""
+    X_train, X_test, y_train, _ = digits
+    queries = {"C array": X_test, "list": X_test.tolist(),
+               "Fortran array": np.asfortranarray(X_test),
+               "strided": np.repeat(X_test, 2, axis=0)[::2]}[layout]
+    for k in (10, 15):
+        ours = KNeighborsClassifier(k, metric="manhattan").fit(X_train, y_train)
+        oracle = Oracle(k, algorithm="brute", metric="manhattan").fit(X_train, y_train)
+        assert_same(ours.predict_proba(queries), oracle.predict_proba(queries), f"{layout} k={k}")
+        assert_same(ours.predict(queries), oracle.predict(queries), f"{layout} k={k}")
+
+
 def test_scikit_learn_tools_take_it(digits):
     """cross_val_score, GridSearchCV and clone work on it, with scikit-learn's own numbers."""
     from sklearn.base import clone
