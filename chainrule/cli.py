@@ -739,14 +739,19 @@ def _siamese(args: argparse.Namespace) -> int:
               "weights", file=sys.stderr, flush=True)
     given = {"epochs": args.epochs, "seed": args.seed, "lr": args.lr,
              "batch_size": args.batch_size, "hidden": args.hidden, "loss": args.loss}
+    existed = {d: os.path.isdir(d) for d in (RUNS, args.out) if d is not None}
     out = _output_directory(args, {"model": "siamese", "dataset": "digits"}, resumable=False)
     try:
         run_siamese("digits", out_dir=out, quiet=args.quiet,
                     **{k: v for k, v in given.items() if v is not None})
     except (ValueError, FloatingPointError) as exc:
+        # nothing was written: remove the directories this run made, deepest first
+        made = [out] if args.out is None or not existed[args.out] else []
+        made += [RUNS] if args.out is None and not existed[RUNS] else []
         with contextlib.suppress(OSError):
-            os.rmdir(out)  # nothing was written: leave no empty run directory behind
-        raise _fail(str(exc)) from None
+            for directory in made:
+                os.rmdir(directory)
+        raise _fail(str(exc).removeprefix("run_siamese: ")) from None
     latest = _point_latest(out) if args.out is None else None
     if latest not in (None, out) and not args.quiet:
         print(f"{latest} points to {out}")

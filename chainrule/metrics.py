@@ -351,6 +351,8 @@ def threshold_accuracy(y_true: Any, y_score: Any, threshold: float) -> float:
     ``threshold`` is a real number; ``inf`` (accept none, as :func:`best_threshold` may
     return) and ``-inf`` (accept all) are allowed, NaN is not.
     """
+    if isinstance(threshold, np.ndarray) and threshold.ndim == 0:
+        threshold = threshold[()]  # a 0-d array, as NumPy reductions give
     if isinstance(threshold, (bool, np.bool_)) or not isinstance(
         threshold, (int, float, np.integer, np.floating)
     ):

@@ -126,12 +126,24 @@ def test_task_siamese_verifies_on_the_unseen_digits(tmp_path, capsys):
                      "--overwrite", "--quiet"]) == 0
 
 
-def test_task_siamese_diverged_run_says_so_and_leaves_nothing(tmp_path, capsys):
+def test_task_siamese_diverged_run_says_so_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
-    with pytest.raises(SystemExit, match=r"the loss is nan at epoch 1, batch \d+: training "
-                                         r"diverged; try a smaller lr \(now 1e\+30\)"):
+    with pytest.raises(SystemExit, match=r"^chainrule train: the loss is nan at epoch 1, batch "
+                                         r"\d+: training diverged; try a smaller lr \(now "
+                                         r"1e\+30\)$"):
         cli.main(["train", "--task", "siamese", "--lr", "1e30", "--out", str(out)])
     assert not out.exists()
+    mine = tmp_path / "mine"  # a directory the user made is kept
+    mine.mkdir()
+    with pytest.raises(SystemExit, match="training diverged"):
+        cli.main(["train", "--task", "siamese", "--lr", "1e30", "--out", str(mine)])
+    assert mine.is_dir() and not any(mine.iterdir())
+    fresh = tmp_path / "fresh"  # without --out: neither the run directory nor runs/ is left
+    fresh.mkdir()
+    monkeypatch.chdir(fresh)
+    with pytest.raises(SystemExit, match="training diverged"):
+        cli.main(["train", "--task", "siamese", "--lr", "1e30"])
+    assert not any(fresh.iterdir())
     assert cli.main(["train", "--task", "siamese", "--lr", "0", "--epochs", "1", "--quiet",
                      "--out", str(out)]) == 0
     assert "warning: --lr 0: a learning rate of 0 never changes the weights" in (

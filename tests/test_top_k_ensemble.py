@@ -30,14 +30,24 @@ def test_members_are_the_best_configurations_trained_as_the_refit(search):
     ensemble = top_k_ensemble(result, BUILD, data, k=3)
     assert isinstance(ensemble, Ensemble) and len(ensemble) == 3
     assert np.array_equal(cr.random.get_rng_state(), state)  # the caller's generator untouched
-    first = ensemble.models[0].state_dict()
-    for name, value in result.best_model.state_dict().items():  # member 1 = the refit model
-        assert np.array_equal(first[name], value), name
+    assert ensemble.models[0] is result.best_model  # the search's refit, not trained again
     widths = [m.state_dict()["1.weight"].shape[0] for m in ensemble.models]
     assert widths == [t.config["hidden"][0] for t in result.trials[:3]]
     compared = compare_with_members(ensemble, *test)
     assert compared["members"][0] == pytest.approx(result.test_score)
     assert 0.5 < compared["ensemble_accuracy"] <= 1
+
+
+def test_without_the_refit_model_the_best_configuration_is_trained_as_the_refit(search):
+    result, data, _ = search
+    bare = grid_search(BUILD, {"hidden": [[16], [32]], "lr": [1e-3, 1e-2]}, data, cv=KFold(3),
+                       config={"epochs": 3}, backend="serial", refit=False)
+    assert bare.best_model is None and bare.best_config == result.best_config
+    ensemble = top_k_ensemble(bare, BUILD, data, k=np.int64(2))
+    assert len(ensemble) == 2
+    first = ensemble.models[0].state_dict()
+    for name, value in result.best_model.state_dict().items():  # weight for weight
+        assert np.array_equal(first[name], value), name
 
 
 def test_bad_requests_are_named(search):

@@ -200,3 +200,4 @@ def test_threshold_accuracy_checks_the_threshold():
     assert threshold_accuracy(y, score, np.int64(0)) == 2 / 3
     assert threshold_accuracy(y, score, np.inf) == 1 / 3
     assert threshold_accuracy(y, score, -np.inf) == 2 / 3
+    assert threshold_accuracy(y, score, np.array(0.3)) == 1.0  # a 0-d array, as np.mean gives

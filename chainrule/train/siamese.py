@@ -183,7 +183,8 @@ def run_siamese(
                     f"run_siamese: the loss is {batch_loss.item()} at epoch {epoch}, batch "
                     f"{lo // batch_size + 1}: training diverged; try a smaller lr (now {lr:g})")
             batch_loss.backward()
-            optimizer.step()
+            with np.errstate(over="ignore", invalid="ignore"):
+                optimizer.step()
             total += batch_loss.item() * len(t[part])
         val_auc = metrics.roc_auc_score(val[2], _scores(model, val[0], val[1], loss))
         logs.append({"epoch": epoch, "loss": total / train_pairs, "val_auc": val_auc})
