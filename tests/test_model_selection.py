@@ -378,6 +378,31 @@ def test_a_dask_script_without_the_main_guard_gets_one_clear_error(tmp_path):
     assert "An attempt has been made to start a new process" not in run.stderr
 
 
+def test_the_main_guard_check_trusts_any_top_level_condition(tmp_path):
+    """A guard written another way (a variable, an else branch, match) is not an error."""
+    script = tmp_path / "shapes.py"
+    script.write_text(
+        "from chainrule.model_selection.backends import unguarded_main_line as where\n"
+        "MAIN = __name__ == '__main__'\n"
+        "if MAIN:\n"
+        "    print(where())\n"
+        "if __name__ != '__main__':\n"
+        "    pass\n"
+        "else:\n"
+        "    print(where())\n"
+        "match __name__:\n"
+        "    case '__main__':\n"
+        "        print(where())\n"
+        "for _ in range(1):\n"
+        "    print(where())\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["None", "None", "None", "13"]  # a loop is no guard
+
+
 def test_missing_extras_name_what_to_install(data, monkeypatch):
     train, _ = data
     for module in ("dask", "dask.distributed", "ray", "optuna"):

@@ -118,18 +118,12 @@ def run_tasks(fn: Callable[..., Any], shared: Sequence[Any], tasks: Sequence[tup
     return _run_ray(fn, shared, tasks, owner, n_jobs, address)
 
 
-def _is_main_guard(test: ast.expr) -> bool:
-    """``test`` compares ``__name__`` with ``'__main__'``."""
-    names = {node.id for node in ast.walk(test) if isinstance(node, ast.Name)}
-    texts = {node.value for node in ast.walk(test) if isinstance(node, ast.Constant)}
-    return "__name__" in names and "__main__" in texts
-
-
 def unguarded_main_line() -> int | None:
-    """The line of the main script, outside ``if __name__ == '__main__':``, whose run led to
-    this call, if the main script is one that processes started with ``'spawn'`` run again
-    (a file or ``python -m module``, not ``python -m package`` or an interactive session);
-    else None."""
+    """The line of the main script whose run led to this call, if that line is not under a
+    top-level ``if`` or ``match`` (``if __name__ == '__main__':`` or any condition, which is
+    given the benefit of the doubt) and the main script is one that processes started with
+    ``'spawn'`` run again (a file or ``python -m module``, not ``python -m package`` or an
+    interactive session); else None."""
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     name = getattr(getattr(main, "__spec__", None), "name", None) or ""
@@ -147,11 +141,11 @@ def unguarded_main_line() -> int | None:
     except (OSError, SyntaxError, ValueError):
         return None
     line = frame.f_lineno
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and _is_main_guard(node.test) and \
-                node.body[0].lineno <= line <= (node.body[-1].end_lineno or line):
-            return None
-    return line
+    for statement in tree.body:  # the top-level statement that holds the line
+        if statement.lineno <= line <= (statement.end_lineno or statement.lineno):
+            # under an `if` or `match` (the guard, or a condition that may be one): trusted
+            return None if isinstance(statement, (ast.If, ast.Match)) else line
+    return None
 
 
 def _run_dask(fn: Callable[..., Any], shared: Sequence[Any], tasks: Sequence[tuple],
