@@ -28,8 +28,9 @@ cluster that cannot be reached is a ConnectionError naming the backend and the a
 The local Dask cluster's worker processes are started as multiprocessing's ``'spawn'``
 starts them: each re-runs the main script. A script that calls a search with
 ``backend='dask'`` and no ``client``/``address`` must therefore do so under
-``if __name__ == '__main__':`` (as for any multiprocessing start); called outside it,
-the search raises a RuntimeError naming the script's line before starting any process.
+``if __name__ == '__main__':`` (as for any multiprocessing start); called from a
+top-level line outside every ``if``/``match`` of the script, the search raises a
+RuntimeError naming that line before starting any process.
 """
 
 from __future__ import annotations
