@@ -603,9 +603,10 @@ def test_sigkill_at_any_moment_then_resume_equals_an_uninterrupted_run(tmp_path,
     _train(capsys, *args, "--out", str(reference))
     env = _env()
 
-    def start(*extra):
+    def start(*extra):  # SIGINT as a terminal gives it, even if the runner ignores it (nohup &)
         return subprocess.Popen([sys.executable, "-c", _SLOW_FSYNC, "train", *extra], cwd=ROOT,
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def epoch():
         return io.checkpoint_extra(run / "model.safetensors")["epoch"]
