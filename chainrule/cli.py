@@ -27,7 +27,6 @@ the rest of the output is discarded quietly, as a process killed by SIGPIPE).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import inspect
 import json
@@ -43,7 +42,7 @@ from typing import Any
 
 import chainrule
 from chainrule import io, metrics, nn
-from chainrule.commands import register_all
+from chainrule.commands import missing_directories, register_all, remove_empty
 from chainrule.data import DataLoader, TensorDataset
 from chainrule.train.callbacks import EarlyStopping, ModelCheckpoint
 from chainrule.train.diagnostics import GradientFlow
@@ -739,18 +738,15 @@ def _siamese(args: argparse.Namespace) -> int:
               "weights", file=sys.stderr, flush=True)
     given = {"epochs": args.epochs, "seed": args.seed, "lr": args.lr,
              "batch_size": args.batch_size, "hidden": args.hidden, "loss": args.loss}
-    existed = {d: os.path.isdir(d) for d in (RUNS, args.out) if d is not None}
+    made = missing_directories(RUNS if args.out is None else args.out)
     out = _output_directory(args, {"model": "siamese", "dataset": "digits"}, resumable=False)
+    if args.out is None:
+        made.insert(0, os.path.abspath(out))
     try:
         run_siamese("digits", out_dir=out, quiet=args.quiet,
                     **{k: v for k, v in given.items() if v is not None})
     except (ValueError, FloatingPointError) as exc:
-        # nothing was written: remove the directories this run made, deepest first
-        made = [out] if args.out is None or not existed[args.out] else []
-        made += [RUNS] if args.out is None and not existed[RUNS] else []
-        with contextlib.suppress(OSError):
-            for directory in made:
-                os.rmdir(directory)
+        remove_empty(made)  # nothing was written: leave none of the directories it made
         raise _fail(str(exc).removeprefix("run_siamese: ")) from None
     latest = _point_latest(out) if args.out is None else None
     if latest not in (None, out) and not args.quiet:

@@ -349,6 +349,14 @@ def test_an_unreachable_ray_address_is_a_connection_error(data):
     assert error.value.__cause__ is not None and not ray.is_initialized()
 
 
+def _run_script(script):
+    """``python script`` in its directory, with this checkout importable."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, cwd=script.parent, timeout=120)
+
+
 def test_a_dask_script_without_the_main_guard_gets_one_clear_error(tmp_path):
     pytest.importorskip("dask.distributed", reason="Dask distributed is not installed")
     script = tmp_path / "unguarded.py"
@@ -364,10 +372,7 @@ def test_a_dask_script_without_the_main_guard_gets_one_clear_error(tmp_path):
         "X, y = np.zeros((20, 64), np.float32), np.arange(20) % 10\n"
         "grid_search(RecipeModel('mlp', 'digits'), {'lr': [1e-3]}, (X, y), 2, "
         "backend='dask')\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         env=env, cwd=tmp_path, timeout=120)
+    run = _run_script(script)
     assert run.returncode == 1
     assert run.stdout.split() == ["None", "8"]  # inside the guard; the unguarded line
     assert run.stderr.splitlines()[-1] == (
@@ -395,10 +400,7 @@ def test_the_main_guard_check_trusts_any_top_level_condition(tmp_path):
         "        print(where())\n"
         "for _ in range(1):\n"
         "    print(where())\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         env=env, cwd=tmp_path, timeout=60)
+    run = _run_script(script)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["None", "None", "None", "13"]  # a loop is no guard
 

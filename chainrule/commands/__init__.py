@@ -36,3 +36,24 @@ def output_directory(out: str | None, name: str, command: str) -> str:
         raise SystemExit(f"chainrule {command}: --out {out}: cannot create the directory: "
                          f"{exc.strerror or exc}") from None
     return out
+
+
+def missing_directories(path: str) -> list[str]:
+    """The directories of ``path`` that do not exist yet, the deepest first: what a run
+    writing there is about to create."""
+    missing = []
+    path = os.path.abspath(path)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
+
+
+def remove_empty(directories: list[str]) -> None:
+    """Remove ``directories`` (the deepest first) while they are empty: what a run that
+    failed before writing anything made."""
+    for directory in directories:
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return

@@ -36,7 +36,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from chainrule.commands import RUNS, output_directory
+from chainrule.commands import RUNS, missing_directories, output_directory, remove_empty
 from chainrule.data import StratifiedKFold
 from chainrule.model_selection import (
     BACKENDS,
@@ -194,16 +194,6 @@ def _data_error(path: str, config: Mapping[str, Any], exc: DataUnavailable) -> S
     return _fail(f"{path}: {message}")
 
 
-def _missing_directories(path: str) -> list[str]:
-    """The directories of ``path`` that do not exist yet, the deepest first."""
-    missing = []
-    path = os.path.abspath(path)
-    while not os.path.exists(path) and os.path.dirname(path) != path:
-        missing.append(path)
-        path = os.path.dirname(path)
-    return missing
-
-
 def _run(args: argparse.Namespace) -> int:
     if args.address is not None and args.backend not in TAKES["address"]:
         raise _fail(f"--address is only for --backend {' or '.join(TAKES['address'])} "
@@ -215,7 +205,7 @@ def _run(args: argparse.Namespace) -> int:
                             test_size=config["test_size"])
     except DataUnavailable as exc:
         raise _data_error(args.config, config, exc) from None
-    created = _missing_directories(RUNS if args.out is None else args.out)
+    created = missing_directories(RUNS if args.out is None else args.out)
     out = output_directory(args.out, f"search-{config['model']}-{config['dataset']}",
                            "search")
     if args.out is None:
@@ -223,11 +213,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return _search(args, config, data, out)
     except BaseException:  # leave no empty directory made for a search that did not run
-        for directory in created:
-            try:
-                os.rmdir(directory)
-            except OSError:
-                break
+        remove_empty(created)
         raise
 
 
