@@ -153,7 +153,27 @@ def test_bad_configurations_are_named(tmp_path, change, message):
 def test_a_random_search_needs_n_trials(tmp_path):
     path = write(tmp_path, TINY.replace("n_trials = 2", ""))
     assert fails(["search", "--config", path, "--search", "random"]).endswith(
-        "a random search needs n_trials")
+        "a random search needs n_trials (a line such as 'n_trials = 8' in the file, "
+        "or --n-trials 8)")
+
+
+def test_n_trials_can_be_given_on_the_command_line(tmp_path, capsys):
+    text = TINY.replace("n_trials = 2", "").replace('lr = [0.001, 0.01]',
+                                                    'lr = {log_uniform = [1e-3, 1e-2]}')
+    assert main(["search", "--config", write(tmp_path, text), "--search", "random",
+                 "--n-trials", "3", "--backend", "serial", "--out", str(tmp_path / "r")]) == 0
+    assert "random search: 3 configurations" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "r" / "search.json").read_text())
+    assert len(saved["trials"]) == 3
+    assert load_config(write(tmp_path, TINY), n_trials=5)["n_trials"] == 5
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "three"])
+def test_a_bad_n_trials_flag_is_refused_by_name(tmp_path, capsys, value):
+    with pytest.raises(SystemExit):
+        main(["search", "--config", write(tmp_path, TINY), "--n-trials", value])
+    assert f"argument --n-trials: must be a positive integer, got '{value}'" in \
+        capsys.readouterr().err
 
 
 def test_the_distributions_of_the_file_are_the_librarys(tmp_path):

@@ -139,9 +139,10 @@ def _candidates(path: str, key: str, value: Any, search: str) -> Any:
     return value
 
 
-def load_config(path: str, search: str | None = None, seed: int | None = None) -> dict[str, Any]:
-    """The search described by the TOML file ``path`` (``search``/``seed`` override it),
-    checked; a ``SystemExit`` naming what is wrong otherwise."""
+def load_config(path: str, search: str | None = None, seed: int | None = None,
+                n_trials: int | None = None) -> dict[str, Any]:
+    """The search described by the TOML file ``path`` (``search``, ``seed`` and ``n_trials``
+    override it), checked; a ``SystemExit`` naming what is wrong otherwise."""
     raw = _read(path)
     _unknown(path, "at the top level", raw, TOP_LEVEL)
     config = {**TOP_LEVEL, **raw}
@@ -149,6 +150,8 @@ def load_config(path: str, search: str | None = None, seed: int | None = None) -
         config["search"] = search
     if seed is not None:
         config["seed"] = seed
+    if n_trials is not None:
+        config["n_trials"] = n_trials
     for key, choices in (("dataset", tuple(DATASETS)), ("model", MODELS), ("search", SEARCHES)):
         if config[key] not in choices:
             raise _fail(f"{path}: {key} must be one of {', '.join(choices)}, got "
@@ -159,7 +162,8 @@ def load_config(path: str, search: str | None = None, seed: int | None = None) -
                                   or value < low):
             raise _fail(f"{path}: {key} must be an int >= {low}, got {value!r}")
     if config["search"] != "grid" and config["n_trials"] is None:
-        raise _fail(f"{path}: a {config['search']} search needs n_trials")
+        raise _fail(f"{path}: a {config['search']} search needs n_trials (a line such as "
+                    f"'n_trials = 8' in the file, or --n-trials 8)")
     if config["data_dir"] is not None and not isinstance(config["data_dir"], str):
         raise _fail(f"{path}: data_dir must be a directory (a string), got "
                     f"{config['data_dir']!r}")
@@ -199,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
         raise _fail(f"--address is only for --backend {' or '.join(TAKES['address'])} "
                     f"(--backend {args.backend} would ignore it): add --backend dask for a "
                     f"Dask scheduler or --backend ray for a Ray cluster")
-    config = load_config(args.config, args.search, args.seed)
+    config = load_config(args.config, args.search, args.seed, args.n_trials)
     try:
         data = prepare_data(config["dataset"], config["data_dir"], config["seed"], val_size=0,
                             test_size=config["test_size"])
@@ -260,6 +264,16 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
 def register(commands: Any) -> None:
     """Add ``chainrule search`` to the sub-parsers ``commands``."""
     p = commands.add_parser(
@@ -276,6 +290,9 @@ def register(commands: Any) -> None:
                    help="the kind of search (overrides the file's 'search'); tpe needs "
                         "pip install \"chainrule[optuna]\"")
     p.add_argument("--seed", type=int, default=None, help="overrides the file's seed")
+    p.add_argument("--n-trials", type=_positive, default=None, metavar="N",
+                   help="configurations a random or tpe search tries (overrides the file's "
+                        "n_trials)")
     p.add_argument("--backend", choices=BACKENDS, default="joblib",
                    help="where the trials run: joblib (local processes, the default), dask "
                         "(pip install \"chainrule[dask]\"), ray (pip install "
