@@ -357,3 +357,16 @@ def test_run_siamese_errors():
         run_siamese(loss="triplet")
     with pytest.raises(ValueError, match="epochs must be at least 1, got 0"):
         run_siamese(epochs=0)
+
+
+def test_roc_plot_draws_the_baseline_beside_the_curve():
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed")
+    from chainrule.train.siamese import plot_roc_curve
+
+    fig = plot_roc_curve([0, 0.2, 1], [0, 0.9, 1], None, auc=0.89, eer=0.15,
+                         baseline=([0, 0.5, 1], [0, 0.6, 1], "pixel distance, AUC 0.55"))
+    ax = fig.axes[0]
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["ROC, AUC 0.8900", "pixel distance, AUC 0.55", "chance", "EER 0.1500"]
+    baseline = next(line for line in ax.lines if line.get_label().startswith("pixel"))
+    np.testing.assert_array_equal(baseline.get_xydata(), [[0, 0], [0.5, 0.6], [1, 1]])

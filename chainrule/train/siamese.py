@@ -83,9 +83,11 @@ def _loss(loss: str, margin: float, z1: Any, z2: Any, t: Any) -> Any:
 
 
 def plot_roc_curve(fpr: Any, tpr: Any, path: str | os.PathLike | None, auc: float | None = None,
-                   eer: float | None = None, title: str = "ROC curve") -> Any:
+                   eer: float | None = None, title: str = "ROC curve",
+                   baseline: tuple[Any, Any, str] | None = None) -> Any:
     """Save an ROC curve (TPR against FPR, the chance diagonal dashed) as a PNG; ``auc``
-    goes into the legend, ``eer`` marks the point where FPR = 1 - TPR. Needs matplotlib
+    goes into the legend, ``eer`` marks the point where FPR = 1 - TPR, ``baseline`` =
+    (fpr, tpr, label) is another score's curve drawn beside it to compare. Needs matplotlib
     (an ImportError saying so otherwise); ``path=None`` only returns the figure."""
     from chainrule.train.plots import _figure, _save
 
@@ -93,6 +95,8 @@ def plot_roc_curve(fpr: Any, tpr: Any, path: str | os.PathLike | None, auc: floa
     ax = fig.subplots()
     label = "ROC" if auc is None else f"ROC, AUC {auc:.4f}"
     ax.plot(fpr, tpr, color="#1f77b4", lw=2, label=label)
+    if baseline is not None:
+        ax.plot(baseline[0], baseline[1], color="#ff7f0e", lw=1.2, label=baseline[2])
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="chance")
     if eer is not None:
         ax.plot([0, 1], [1, 0], color="#d62728", lw=0.8, ls=":")
@@ -219,9 +223,12 @@ def run_siamese(
                 metadata={"task": "siamese", "hidden": json.dumps(list(hidden)),
                           "embedding_dim": str(embedding_dim), "loss": loss})
         fpr, tpr, _ = metrics.roc_curve(test[2], scores)
+        pixel_fpr, pixel_tpr, _ = metrics.roc_curve(test[2], pixel_scores)
         try:
             plot_roc_curve(fpr, tpr, os.path.join(out_dir, ROC_PLOT), auc=auc, eer=eer,
-                           title=f"digits 7-9 (unseen), {loss} loss, seed {seed}")
+                           title=f"digits 7-9 (unseen), {loss} loss, seed {seed}",
+                           baseline=(pixel_fpr, pixel_tpr,
+                                     f"pixel distance, AUC {results['pixel_auc']:.4f}"))
             say(f"wrote {HISTORY}, {WEIGHTS} and {ROC_PLOT} to {out_dir}")
         except ImportError as exc:
             say(f"wrote {HISTORY} and {WEIGHTS} to {out_dir}; plot skipped: {exc}")
