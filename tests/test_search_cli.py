@@ -165,7 +165,13 @@ def test_n_trials_can_be_given_on_the_command_line(tmp_path, capsys):
     assert "random search: 3 configurations" in capsys.readouterr().out
     saved = json.loads((tmp_path / "r" / "search.json").read_text())
     assert len(saved["trials"]) == 3
-    assert load_config(write(tmp_path, TINY), n_trials=5)["n_trials"] == 5
+    assert load_config(write(tmp_path, TINY), "random", n_trials=5)["n_trials"] == 5
+
+
+def test_n_trials_with_a_grid_search_is_refused(tmp_path):
+    assert fails(["search", "--config", write(tmp_path, TINY), "--n-trials", "3"]).endswith(
+        "--n-trials is for a random or tpe search; a grid search tries every configuration "
+        "of its [space]")
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "three"])

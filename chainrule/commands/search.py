@@ -161,6 +161,9 @@ def load_config(path: str, search: str | None = None, seed: int | None = None,
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                   or value < low):
             raise _fail(f"{path}: {key} must be an int >= {low}, got {value!r}")
+    if config["search"] == "grid" and n_trials is not None:
+        raise _fail(f"{path}: --n-trials is for a random or tpe search; a grid search tries "
+                    "every configuration of its [space]")
     if config["search"] != "grid" and config["n_trials"] is None:
         raise _fail(f"{path}: a {config['search']} search needs n_trials (a line such as "
                     f"'n_trials = 8' in the file, or --n-trials 8)")
