@@ -257,24 +257,19 @@ def _search(args: argparse.Namespace, config: Mapping[str, Any], data: Any, out:
     return 0
 
 
+def _positive(text: str, *, or_minus_one: bool = False) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 and not (or_minus_one and value == -1):
+        also = " or -1" if or_minus_one else ""
+        raise argparse.ArgumentTypeError(f"must be a positive integer{also}, got {text!r}")
+    return value
+
+
 def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1 and value != -1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer or -1, got {text!r}")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
+    return _positive(text, or_minus_one=True)
 
 
 def register(commands: Any) -> None:
