@@ -68,6 +68,7 @@ from chainrule.train.recipes import (
     parameter_count,
     prepare_data,
 )
+from chainrule.train.siamese import ENCODERS as SIAMESE_ENCODERS
 from chainrule.train.siamese import LOSSES as SIAMESE_LOSSES
 from chainrule.train.siamese import ROC_PLOT, run_siamese
 from chainrule.train.siamese import WEIGHTS as SIAMESE_WEIGHTS
@@ -242,11 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
                             "same class, impostor: different classes), then verification on "
                             "pairs of the unseen digits 7-9: ROC AUC, equal error rate and "
                             "accuracy at the threshold chosen on validation pairs, and "
-                            "roc_curve.png (takes --dataset digits, --hidden, --epochs, "
-                            "--batch-size, --lr, --loss, --seed, --out, --overwrite, --quiet)")
+                            "roc_curve.png (takes --dataset digits, --model mlp|cnn, --hidden, "
+                            "--channels C1,C2, --epochs, --batch-size, --lr, --loss, --seed, "
+                            "--out, --overwrite, --quiet)")
     train.add_argument("--loss", choices=SIAMESE_LOSSES, default=None,
-                       help="--task siamese: the pair loss (default "
-                            f"{SIAMESE_DEFAULT_LOSS})")
+                       help="--task siamese: how the encoder learns (default "
+                            f"{SIAMESE_DEFAULT_LOSS}): composite, a CNN that tells apart 840 "
+                            "classes made of halves of digits 0-6, rotated and mirrored "
+                            "(unseen AUC 0.95, about 15 minutes); contrastive or cosine, an "
+                            "MLP on pairs of 0-6 (a few seconds, unseen AUC 0.75 / 0.55)")
     train.add_argument("--data-dir", default=None, metavar="DIR",
                        help="where the files of mnist, fashion-mnist or cifar10 are (get them "
                             "with chainrule.data.datasets.download_mnist(DIR), "
@@ -718,8 +723,8 @@ def _best_weights(model: Any, out: str, history: History) -> tuple[int, str, str
 
 
 #: the flags of `chainrule train --task siamese`; any other is refused
-SIAMESE_FLAGS = ("task", "loss", "dataset", "hidden", "epochs", "batch_size", "lr", "seed",
-                 "out", "overwrite", "quiet")
+SIAMESE_FLAGS = ("task", "loss", "dataset", "model", "hidden", "channels", "epochs",
+                 "batch_size", "lr", "seed", "out", "overwrite", "quiet")
 
 
 def _siamese(args: argparse.Namespace) -> int:
@@ -733,11 +738,18 @@ def _siamese(args: argparse.Namespace) -> int:
                     f"{args.dataset} is not supported")
     if args.lr == "auto":
         raise _fail("--task siamese does not take --lr auto; give a number")
+    if args.model not in (None, *SIAMESE_ENCODERS):
+        raise _fail(f"--task siamese takes --model {' or '.join(SIAMESE_ENCODERS)} (the "
+                    f"encoder), not {args.model}")
+    if args.channels is not None and len(args.channels) != 2:
+        raise _fail(f"--task siamese: --channels must be two numbers C1,C2 (the CNN "
+                    f"encoder's), got {','.join(map(str, args.channels))}")
     if args.lr == 0:
         print("chainrule train: warning: --lr 0: a learning rate of 0 never changes the "
               "weights", file=sys.stderr, flush=True)
     given = {"epochs": args.epochs, "seed": args.seed, "lr": args.lr,
-             "batch_size": args.batch_size, "hidden": args.hidden, "loss": args.loss}
+             "batch_size": args.batch_size, "hidden": args.hidden, "loss": args.loss,
+             "model": args.model, "channels": args.channels}
     made = missing_directories(RUNS if args.out is None else args.out)
     out = _output_directory(args, {"model": "siamese", "dataset": "digits"}, resumable=False)
     if args.out is None:
@@ -758,7 +770,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.task == "siamese":
         return _siamese(args)
     if args.loss is not None:
-        raise _fail("--loss is the pair loss of --task siamese; a classifier trains with "
+        raise _fail("--loss is the loss of --task siamese; a classifier trains with "
                     "cross-entropy")
     installed, previous = False, None
     if threading.current_thread() is threading.main_thread():

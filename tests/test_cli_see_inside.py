@@ -17,9 +17,11 @@ from chainrule.models import mlp
 from chainrule.models.siamese import siamese
 from chainrule.train.lr_find import lr_find
 from chainrule.train.recipes import build_model, build_optimizer, prepare_data
+from chainrule.train.siamese import cnn_encoder
 
 PNG = b"\x89PNG\r\n\x1a\n"
 SMALL = ["--hidden", "32", "--dropout", "0.2", "--batch-size", "64", "--quiet"]
+PAIRS = ["--loss", "contrastive"]  # the quick MLP on pairs, where the recipe is not the point
 
 
 def _history(directory):
@@ -101,7 +103,8 @@ def test_cnn_and_resnet_default_to_the_plateau_schedule(tmp_path, capsys):
 
 
 def test_task_siamese_verifies_on_the_unseen_digits(tmp_path, capsys):
-    assert cli.main(["train", "--task", "siamese", "--epochs", "2", "--out", str(tmp_path)]) == 0
+    assert cli.main(["train", "--task", "siamese", "--loss", "contrastive", "--epochs", "2",
+                     "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     line = next(x for x in out.splitlines() if x.startswith("verification on unseen classes"))
     auc = float(line.split("ROC AUC")[1].split()[0])
@@ -120,10 +123,39 @@ def test_task_siamese_verifies_on_the_unseen_digits(tmp_path, capsys):
     # a second run into the same directory is refused, as for a classifier, but a siamese
     # run cannot be resumed, so --resume is not suggested
     with pytest.raises(SystemExit, match="holds another run") as refused:
-        cli.main(["train", "--task", "siamese", "--epochs", "1", "--out", str(tmp_path)])
+        cli.main(["train", "--task", "siamese", "--loss", "contrastive", "--epochs", "1",
+                  "--out", str(tmp_path)])
     assert "--resume" not in str(refused.value)
-    assert cli.main(["train", "--task", "siamese", "--epochs", "1", "--out", str(tmp_path),
-                     "--overwrite", "--quiet"]) == 0
+    assert cli.main(["train", "--task", "siamese", "--loss", "contrastive", "--epochs", "1",
+                     "--out", str(tmp_path), "--overwrite", "--quiet"]) == 0
+
+
+def test_task_siamese_composite_cnn_scores_with_shifted_copies(tmp_path, capsys):
+    """The default loss: a CNN taught 840 composite classes; a pair's score is the cosine
+    of the embeddings averaged over the 9 one-pixel shifts of each image."""
+    assert cli.main(["train", "--task", "siamese", "--channels", "4,8", "--epochs", "1",
+                     "--out", str(tmp_path), "--quiet"]) == 0
+    history = _history(tmp_path)
+    assert history["config"]["loss"] == "composite" and history["config"]["model"] == "cnn"
+    assert history["config"]["test_shift"] == 1 and history["config"]["embedding_dim"] == 64
+    model = siamese(cnn_encoder((4, 8), 64))
+    model.load_state_dict(cr.load(tmp_path / "siamese.safetensors"))
+    x, y = load_digits()
+    x1, x2, t = make_pairs(x[y >= 7], y[y >= 7], 2000, seed=np.random.default_rng([0, 2]))
+
+    def embed(images):
+        padded = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        total = 0
+        for dy in range(3):
+            for dx in range(3):
+                with cr.no_grad():
+                    z = model.embed(cr.tensor(padded[:, :, dy:dy + 8, dx:dx + 8].copy()))
+                z = z.numpy().astype(np.float64)
+                total = total + z / np.linalg.norm(z, axis=1, keepdims=True)
+        return total / np.linalg.norm(total, axis=1, keepdims=True)
+
+    scores = (embed(x1) * embed(x2)).sum(axis=1)
+    assert roc_auc_score(t, scores) == pytest.approx(history["auc"], abs=1e-6)
 
 
 def test_task_siamese_diverged_run_says_so_and_leaves_nothing(tmp_path, capsys, monkeypatch):
@@ -131,31 +163,33 @@ def test_task_siamese_diverged_run_says_so_and_leaves_nothing(tmp_path, capsys, 
     with pytest.raises(SystemExit, match=r"^chainrule train: the loss is nan at epoch 1, batch "
                                          r"\d+: training diverged; try a smaller lr \(now "
                                          r"1e\+30\)$"):
-        cli.main(["train", "--task", "siamese", "--lr", "1e30", "--out", str(out)])
+        cli.main(["train", "--task", "siamese", *PAIRS, "--lr", "1e30", "--out", str(out)])
     assert not out.exists()
     mine = tmp_path / "mine"  # a directory the user made is kept
     mine.mkdir()
     with pytest.raises(SystemExit, match="training diverged"):
-        cli.main(["train", "--task", "siamese", "--lr", "1e30", "--out", str(mine)])
+        cli.main(["train", "--task", "siamese", *PAIRS, "--lr", "1e30", "--out", str(mine)])
     assert mine.is_dir() and not any(mine.iterdir())
     fresh = tmp_path / "fresh"  # without --out: neither the run directory nor runs/ is left
     fresh.mkdir()
     monkeypatch.chdir(fresh)
     with pytest.raises(SystemExit, match="training diverged"):
-        cli.main(["train", "--task", "siamese", "--lr", "1e30"])
+        cli.main(["train", "--task", "siamese", *PAIRS, "--lr", "1e30"])
     assert not any(fresh.iterdir())
-    assert cli.main(["train", "--task", "siamese", "--lr", "0", "--epochs", "1", "--quiet",
-                     "--out", str(out)]) == 0
+    assert cli.main(["train", "--task", "siamese", *PAIRS, "--lr", "0", "--epochs", "1",
+                     "--quiet", "--out", str(out)]) == 0
     assert "warning: --lr 0: a learning rate of 0 never changes the weights" in (
         capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--task", "siamese", "--model", "cnn"], "--task siamese does not take --model"),
+    (["--task", "siamese", "--model", "resnet"], "--task siamese takes --model mlp or cnn"),
+    (["--task", "siamese", "--channels", "4"], "--channels must be two numbers C1,C2"),
+    (["--task", "siamese", "--depth", "2"], "--task siamese does not take --depth"),
     (["--task", "siamese", "--augment"], "--task siamese does not take --augment"),
     (["--task", "siamese", "--dataset", "mnist"], "--dataset mnist is not supported"),
     (["--task", "siamese", "--lr", "auto"], "does not take --lr auto"),
-    (["--loss", "cosine"], "--loss is the pair loss of --task siamese"),
+    (["--loss", "cosine"], "--loss is the loss of --task siamese"),
 ])
 def test_task_siamese_refuses_what_it_does_not_use(tmp_path, args, message):
     with pytest.raises(SystemExit, match=message):

@@ -450,6 +450,46 @@ def test_cosine_similarity_errors():
         F.cosine_similarity(cr.randn(3, 4), cr.randn(3, 4), dim=2)
 
 
+@pytest.mark.parametrize("p", [2, 1, 3, 1.5])
+@pytest.mark.parametrize("shape,dim", [((5, 4), 1), ((5, 4), 0), ((2, 3, 4), -1), ((6,), 0)])
+def test_normalize(rng, p, shape, dim):
+    x = rng.standard_normal(shape)
+    x.reshape(-1)[:3] = 0.0  # a zero entry: sign(0) |0|^(p-1) = 0
+    assert_matches_torch(lambda u: F.normalize(u, p=p, dim=dim),
+                         lambda u: TF.normalize(u, p=p, dim=dim), x)
+
+
+def test_normalize_zero_and_tiny_rows_clamp_the_norm_as_torch(rng):
+    x = rng.standard_normal((4, 3))
+    x[1] = 0.0
+    x[2] = [1e-13, -2e-13, 0.0]
+    assert_matches_torch(lambda u: F.normalize(u, eps=1e-12), lambda u: TF.normalize(u, eps=1e-12),
+                         x)
+
+
+def test_normalize_gradient_formula(rng):
+    """p = 2: y = x/‖x‖, δ_x = (δ_y - y (δ_y·y)) / ‖x‖."""
+    x, g = rng.standard_normal(5), rng.standard_normal(5)
+    xc = cr.tensor(x, requires_grad=True)
+    y = F.normalize(xc, dim=0)
+    y.backward(cr.tensor(g))
+    n = np.linalg.norm(x)
+    np.testing.assert_allclose(y.numpy(), x / n, rtol=1e-14)
+    np.testing.assert_allclose(xc.grad, (g - x / n * (g @ x / n)) / n, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, problem", [
+    ({"p": 0.5}, "p must be a finite number >= 1"),
+    ({"p": float("inf")}, "p must be a finite number >= 1"),
+    ({"eps": 0.0}, "eps must be a positive number"),
+])
+def test_normalize_errors(kwargs, problem):
+    with pytest.raises(ValueError, match=f"normalize: {problem}"):
+        F.normalize(cr.randn(3, 4), **kwargs)
+    with pytest.raises(IndexError, match="normalize: dim 2 is out of range"):
+        F.normalize(cr.randn(3, 4), dim=2)
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("margin", [0.0, 0.3])
 def test_cosine_embedding_loss(rng, x, reduction, margin):

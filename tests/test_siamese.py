@@ -323,7 +323,7 @@ def test_make_pairs_refuses_non_finite_labels(bad):
 
 # ------------------------------------------------------------------ the recipe
 def test_run_siamese_on_digits(tmp_path, capsys):
-    results = run_siamese("digits", seed=0, out_dir=tmp_path)
+    results = run_siamese("digits", seed=0, out_dir=tmp_path, loss="contrastive")
     out = capsys.readouterr().out.splitlines()
     assert len([line for line in out if line.startswith("epoch ")]) == 5
     assert out[-3] == (
@@ -357,6 +357,34 @@ def test_run_siamese_errors():
         run_siamese(loss="triplet")
     with pytest.raises(ValueError, match="epochs must be at least 1, got 0"):
         run_siamese(epochs=0)
+    with pytest.raises(ValueError, match=r"model must be one of \('mlp', 'cnn'\) \(the encoder\), "
+                                         r"got 'resnet'"):
+        run_siamese(model="resnet")
+    with pytest.raises(ValueError, match=r"channels must be two numbers \(c1, c2\)"):
+        run_siamese(channels=(8,))
+    with pytest.raises(ValueError, match="test_shift must be at least 0, got -1"):
+        run_siamese(test_shift=-1)
+    with pytest.raises(ValueError, match="train_composites must be at least 1, got 0"):
+        run_siamese(train_composites=0)
+
+
+def test_run_siamese_composite_loss_defaults_and_record(tmp_path):
+    """loss='composite' (the default) picks the CNN, batches of 256, 64-d embeddings and
+    scoring over the 9 one-pixel shifts; a short run already learns the seen classes."""
+    results = run_siamese(epochs=2, channels=(4, 8), train_composites=1024, quiet=True,
+                          out_dir=tmp_path)
+    config = json.loads((tmp_path / "history.json").read_text())["config"]
+    assert {k: config[k] for k in ("loss", "model", "batch_size", "embedding_dim",
+                                   "test_shift", "train_composites", "channels")} == {
+        "loss": "composite", "model": "cnn", "batch_size": 256, "embedding_dim": 64,
+        "test_shift": 1, "train_composites": 1024, "channels": [4, 8]}
+    assert len(results["epochs"]) == 2
+    assert results["epochs"][1]["loss"] < results["epochs"][0]["loss"]
+    assert results["val_auc"] > 0.75
+    # an explicit choice wins over the recipe's: an MLP on composites, scored without shifts
+    mlp_run = run_siamese(epochs=1, model="mlp", test_shift=0, train_composites=512,
+                          quiet=True)
+    assert 0.5 < mlp_run["auc"] < 1
 
 
 def test_roc_plot_draws_the_baseline_beside_the_curve():

@@ -24,6 +24,7 @@ from chainrule.ops.distance import (
     cosine_embedding_loss,
     cosine_similarity,
     cosine_similarity_loss,
+    normalize,
     pairwise_distance,
 )
 from chainrule.ops.dropout import dropout, dropout2d
@@ -79,6 +80,7 @@ __all__ = [
     "max_pool2d",
     "mse_loss",
     "nll_loss",
+    "normalize",
     "pad",
     "pairwise_distance",
     "prelu",

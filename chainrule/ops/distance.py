@@ -1,7 +1,8 @@
-"""Similarities and distances: cosine similarity, pairwise distance, cdist, and the
-cosine embedding loss, with torch.nn.functional's signatures; the two losses of a
-Siamese network, the cosine-similarity loss -y cos(z1, z2) and the contrastive loss
-of Hadsell, Chopra and LeCun (2006), on pairs labelled y = +1 (genuine) or -1 (impostor).
+"""Similarities and distances: normalisation to unit length, cosine similarity,
+pairwise distance, cdist, and the cosine embedding loss, with torch.nn.functional's
+signatures; the two losses of a Siamese network, the cosine-similarity loss
+-y cos(z1, z2) and the contrastive loss of Hadsell, Chopra and LeCun (2006), on pairs
+labelled y = +1 (genuine) or -1 (impostor).
 
 Each derivative is stated on its Function; each op saves its inputs (or, for a
 norm, its output) as PyTorch does, so an in-place change before ``backward()``
@@ -26,7 +27,7 @@ from chainrule.ops._checks import (
 from chainrule.ops.loss import _operand, _reduce, _spread
 from chainrule.tensor import Tensor
 
-__all__ = ["cosine_similarity", "pairwise_distance", "cdist", "cosine_embedding_loss",
+__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "cdist", "cosine_embedding_loss",
            "cosine_similarity_loss", "contrastive_loss"]
 
 
@@ -42,6 +43,50 @@ def _float_pair(op: str, x1: Any, x2: Any) -> tuple[np.ndarray, np.ndarray, tupl
             f"{op}: x1 of shape {a.shape} and x2 of shape {b.shape} cannot be broadcast "
             f"together"
         ) from None
+
+
+class Normalize(Function):
+    """y = x / max(n, eps),  n = ‖x‖_p = (Σ_d |x|^p)^(1/p) along d
+
+    δ_x = δ_y / n - (Σ_d δ_y x) / n² · ∂n/∂x,  ∂n/∂x = sign(x) |x|^(p-1) / n^(p-1)
+        = (δ_y - y (Σ_d δ_y y)) / n   for p = 2,
+    and δ_x = δ_y / eps where the norm is clamped (n ≤ eps): as PyTorch, the clamp
+    carries no gradient. Saves the input; the norm is new.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p, axis, eps):
+        n = np.sum(np.abs(x) ** p, axis=axis, keepdims=True) ** (1.0 / p)
+        c = np.maximum(n, eps)
+        ctx.save_for_backward(x)
+        ctx.norm, ctx.p, ctx.axis, ctx.eps = (n, c), p, axis, eps
+        return x / c
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        n, c = ctx.norm
+        p = ctx.p
+        along = np.sum(grad * x, axis=ctx.axis, keepdims=True) / (c * c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d_norm = np.sign(x) * np.abs(x) ** (p - 1) / n ** (p - 1) if p != 2 else x / n
+        d_norm = np.where(n > ctx.eps, d_norm, 0)
+        return grad / c - along * d_norm
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input`` scaled to unit p-norm along ``dim``: x / max(‖x‖_p, eps), as
+    ``torch.nn.functional.normalize`` (p ≥ 1, finite). Derivatives: :class:`Normalize`.
+    """
+    op = "normalize"
+    x = to_array(input)
+    check_float(op, "input", x)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 1 <= p < math.inf:
+        raise ValueError(f"{op}: p must be a finite number >= 1, got {p!r}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
+        raise ValueError(f"{op}: eps must be a positive number, got {eps!r}")
+    axis = normalize_dim(dim, x.shape, op)
+    return Normalize.apply(_operand(input, x), p=float(p), axis=axis, eps=float(eps))
 
 
 class CosineSimilarity(Function):

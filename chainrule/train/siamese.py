@@ -37,21 +37,39 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import io, metrics, optim
+from chainrule import io, metrics, nn, optim
 from chainrule.data import train_val_test_split
+from chainrule.data.composites import composite_class_count, make_composites
 from chainrule.data.datasets import load_digits
 from chainrule.data.pairs import make_pairs
-from chainrule.factory import tensor
+from chainrule.factory import randn, tensor
 from chainrule.function import no_grad
 from chainrule.models import mlp
 from chainrule.models.siamese import Siamese, siamese
-from chainrule.ops.distance import contrastive_loss, cosine_similarity, cosine_similarity_loss
+from chainrule.ops.distance import (
+    contrastive_loss,
+    cosine_similarity,
+    cosine_similarity_loss,
+    normalize,
+)
+from chainrule.ops.loss import cross_entropy
 from chainrule.random import manual_seed
 
-__all__ = ["LOSSES", "SEEN", "UNSEEN", "plot_roc_curve", "run_siamese"]
+__all__ = ["ENCODERS", "LOSSES", "SEEN", "UNSEEN", "cnn_encoder", "plot_roc_curve",
+           "run_siamese"]
 
 SEEN, UNSEEN = tuple(range(7)), (7, 8, 9)
-LOSSES = ("cosine", "contrastive")
+LOSSES = ("cosine", "contrastive", "composite")
+ENCODERS = ("mlp", "cnn")
+#: what each way of training works best with, for the arguments left at None
+RECIPES = {
+    "composite": {"model": "cnn", "epochs": 30, "batch_size": 256, "embedding_dim": 64,
+                  "test_shift": 1},
+    "pairs": {"model": "mlp", "epochs": 5, "batch_size": 64, "embedding_dim": 32,
+              "test_shift": 0},
+}
+#: the scale s of the composite loss's logits s·cos(z, w_c)
+COMPOSITE_SCALE = 16.0
 HISTORY, ROC_PLOT, WEIGHTS = "history.json", "roc_curve.png", "siamese.safetensors"
 
 
@@ -65,21 +83,63 @@ def _check(name: str, value: Any, kind: type, low: float) -> None:
         raise ValueError(f"run_siamese: {name} must be at least {low}, got {value!r}")
 
 
-def _scores(model: Siamese, x1: np.ndarray, x2: np.ndarray, loss: str) -> np.ndarray:
-    """The pairs' scores, higher for "more alike": cos(z1, z2), or -‖z1 - z2‖."""
+def _embed(model: Siamese, images: np.ndarray, test_shift: int) -> np.ndarray:
+    """The embeddings of ``images`` (float64); with ``test_shift`` = s > 0, the mean of
+    the unit embeddings of the (2s + 1)² copies shifted by -s..s pixels along each
+    axis (zero-filled), scaled to unit length again: test-time augmentation."""
+    if test_shift == 0:
+        return model.embed(tensor(images)).numpy().astype(np.float64)
+    h, w = images.shape[-2:]
+    padded = np.pad(images, [(0, 0)] * (images.ndim - 2) + [(test_shift, test_shift)] * 2)
+    total = 0.0
+    for dy in range(2 * test_shift + 1):
+        for dx in range(2 * test_shift + 1):
+            z = model.embed(tensor(np.ascontiguousarray(padded[..., dy:dy + h, dx:dx + w])))
+            total = total + normalize(z, dim=1).numpy().astype(np.float64)
+    return total / np.linalg.norm(total, axis=1, keepdims=True)
+
+
+def _scores(model: Siamese, x1: np.ndarray, x2: np.ndarray, loss: str,
+            test_shift: int) -> np.ndarray:
+    """The pairs' scores, higher for "more alike": cos(z1, z2), or -‖z1 - z2‖ for the
+    contrastive loss."""
     model.eval()
     with no_grad():
-        z1, z2 = model(tensor(x1), tensor(x2))
+        z1, z2 = _embed(model, x1, test_shift), _embed(model, x2, test_shift)
     model.train()
-    if loss == "cosine":
-        return cosine_similarity(z1, z2, dim=1).numpy().astype(np.float64)
-    return -np.linalg.norm(z1.numpy().astype(np.float64) - z2.numpy(), axis=1)
+    if loss != "contrastive":
+        return cosine_similarity(tensor(z1), tensor(z2), dim=1).numpy()
+    return -np.linalg.norm(z1 - z2, axis=1)
 
 
-def _loss(loss: str, margin: float, z1: Any, z2: Any, t: Any) -> Any:
+def cnn_encoder(channels: Sequence[int] = (32, 64), embedding_dim: int = 32,
+                side: int = 8) -> nn.Sequential:
+    """A small CNN encoder for one-channel ``side``×``side`` images: conv 3×3 1→c1,
+    ReLU, conv 3×3 c1→c2, ReLU, max-pool 2, conv 3×3 c2→c2, ReLU, flatten, Linear
+    c2·(side/2)² → ``embedding_dim`` (every convolution padded to keep the size)."""
+    c1, c2 = channels
+    return nn.Sequential(
+        nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Conv2d(c2, c2, 3, padding=1), nn.ReLU(), nn.Flatten(),
+        nn.Linear(c2 * (side // 2) ** 2, embedding_dim))
+
+
+def _pair_loss(loss: str, margin: float, model: Siamese, x1: np.ndarray, x2: np.ndarray,
+               t: np.ndarray) -> Any:
+    z1, z2 = model(tensor(x1), tensor(x2))
     if loss == "cosine":
         return cosine_similarity_loss(z1, z2, t)
     return contrastive_loss(z1, z2, t, margin=margin)
+
+
+def _composite_loss(model: Siamese, head: nn.Parameter, images: np.ndarray,
+                    labels: np.ndarray) -> Any:
+    """Cross-entropy of the logits s·cos(z, w_c) over the composite classes c: the
+    normalised softmax, which spreads the classes' unit vectors w_c over the sphere and
+    pulls each embedding towards its class's."""
+    z = normalize(model.embed(tensor(images)), dim=1)
+    logits = (z @ normalize(head, dim=1).T) * COMPOSITE_SCALE
+    return cross_entropy(logits, tensor(labels))
 
 
 def plot_roc_curve(fpr: Any, tpr: Any, path: str | os.PathLike | None, auc: float | None = None,
@@ -116,19 +176,23 @@ def plot_roc_curve(fpr: Any, tpr: Any, path: str | os.PathLike | None, auc: floa
 def run_siamese(
     dataset: str = "digits",
     *,
-    epochs: int = 5,
+    epochs: int | None = None,
     seed: int = 0,
     out_dir: str | os.PathLike | None = None,
-    loss: str = "contrastive",
+    loss: str = "composite",
     quiet: bool = False,
     lr: float = 1e-3,
-    batch_size: int = 64,
+    batch_size: int | None = None,
+    model: str | None = None,
     hidden: Sequence[int] = (128,),
-    embedding_dim: int = 32,
+    channels: Sequence[int] = (32, 64),
+    embedding_dim: int | None = None,
     margin: float = 1.0,
     train_pairs: int = 4000,
+    train_composites: int = 51200,
     val_pairs: int = 1000,
     test_pairs: int = 2000,
+    test_shift: int | None = None,
 ) -> dict[str, Any]:
     """Train a Siamese MLP on pairs of digits 0-6; verify pairs of the unseen 7-9.
 
@@ -148,12 +212,28 @@ def run_siamese(
                          f"unseen), got {dataset!r}")
     if loss not in LOSSES:
         raise ValueError(f"run_siamese: loss must be one of {LOSSES}, got {loss!r}")
+    defaults = RECIPES["composite" if loss == "composite" else "pairs"]
+    epochs = defaults["epochs"] if epochs is None else epochs
+    batch_size = defaults["batch_size"] if batch_size is None else batch_size
+    model = defaults["model"] if model is None else model
+    embedding_dim = defaults["embedding_dim"] if embedding_dim is None else embedding_dim
+    test_shift = defaults["test_shift"] if test_shift is None else test_shift
+    if model not in ENCODERS:
+        raise ValueError(f"run_siamese: model must be one of {ENCODERS} (the encoder), got "
+                         f"{model!r}")
+    if len(channels) != 2:
+        raise ValueError(f"run_siamese: channels must be two numbers (c1, c2) for the CNN "
+                         f"encoder, got {tuple(channels)!r}")
+    for name, widths in (("hidden", hidden), ("channels", channels)):
+        for width in widths:
+            _check(name, width, int, 1)
     for name, value in (("epochs", epochs), ("batch_size", batch_size),
-                        ("embedding_dim", embedding_dim)):
+                        ("embedding_dim", embedding_dim), ("train_composites", train_composites)):
         _check(name, value, int, 1)
     for name, value in (("train_pairs", train_pairs), ("val_pairs", val_pairs),
                         ("test_pairs", test_pairs)):
         _check(name, value, int, 2)
+    _check("test_shift", test_shift, int, 0)
     _check("seed", seed, int, 0)
     _check("lr", lr, float, 0.0)
     _check("margin", margin, float, 0.0)
@@ -168,22 +248,38 @@ def run_siamese(
     test = make_pairs(x[~seen], y[~seen], test_pairs, seed=np.random.default_rng([seed, 2]))
 
     manual_seed(seed)
-    model = siamese(mlp(int(np.prod(x.shape[1:])), tuple(hidden), embedding_dim))
-    optimizer = optim.Adam(model.parameters(), lr=lr)
+    if model == "mlp":
+        encoder, shape = mlp(int(np.prod(x.shape[1:])), tuple(hidden), embedding_dim), hidden
+    else:
+        encoder, shape = cnn_encoder(tuple(channels), embedding_dim, x.shape[-1]), channels
+    network = siamese(encoder)
+    parameters = list(network.parameters())
+    if loss == "composite":
+        head = nn.Parameter(randn(composite_class_count(len(SEEN)), embedding_dim) * 0.1)
+        parameters.append(head)
+    optimizer = optim.Adam(parameters, lr=lr)
     logs: list[dict[str, float]] = []
-    say(f"siamese {'-'.join(map(str, hidden))}->{embedding_dim} on digits 0-6, {loss} loss, "
-        f"{train_pairs} fresh pairs per epoch, {len(x_train)} training / {len(x_val)} "
-        f"validation images")
+    per_epoch = train_composites if loss == "composite" else train_pairs
+    examples = (f"{per_epoch} fresh composites of {composite_class_count(len(SEEN))} "
+                f"classes" if loss == "composite" else f"{per_epoch} fresh pairs")
+    say(f"siamese {model} {'-'.join(map(str, shape))}->{embedding_dim} on digits 0-6, {loss} "
+        f"loss, {examples} per epoch, {len(x_train)} training / {len(x_val)} validation "
+        f"images")
     for epoch in range(1, epochs + 1):
-        x1, x2, t = make_pairs(x_train, y_train, train_pairs,
-                               seed=np.random.default_rng([seed, 0, epoch]))
+        epoch_seed = np.random.default_rng([seed, 0, epoch])
+        if loss == "composite":
+            images, labels = make_composites(x_train, y_train, per_epoch, seed=epoch_seed)
+        else:
+            x1, x2, t = make_pairs(x_train, y_train, train_pairs, seed=epoch_seed)
         total = 0.0
-        for lo in range(0, train_pairs, batch_size):
+        for lo in range(0, per_epoch, batch_size):
             part = slice(lo, lo + batch_size)
             optimizer.zero_grad()
             with np.errstate(over="ignore", invalid="ignore"):  # reported once, just below
-                z1, z2 = model(tensor(x1[part]), tensor(x2[part]))
-                batch_loss = _loss(loss, margin, z1, z2, t[part])
+                if loss == "composite":
+                    batch_loss = _composite_loss(network, head, images[part], labels[part])
+                else:
+                    batch_loss = _pair_loss(loss, margin, network, x1[part], x2[part], t[part])
             if not np.isfinite(batch_loss.item()):
                 raise FloatingPointError(
                     f"run_siamese: the loss is {batch_loss.item()} at epoch {epoch}, batch "
@@ -191,20 +287,22 @@ def run_siamese(
             batch_loss.backward()
             with np.errstate(over="ignore", invalid="ignore"):
                 optimizer.step()
-            total += batch_loss.item() * len(t[part])
-        val_auc = metrics.roc_auc_score(val[2], _scores(model, val[0], val[1], loss))
-        logs.append({"epoch": epoch, "loss": total / train_pairs, "val_auc": val_auc})
-        say(f"epoch {epoch}/{epochs}  loss {total / train_pairs:.4f}  val_auc {val_auc:.4f}")
+            total += batch_loss.item() * len(range(per_epoch)[part])
+        val_auc = metrics.roc_auc_score(val[2], _scores(network, val[0], val[1], loss, 0))
+        logs.append({"epoch": epoch, "loss": total / per_epoch, "val_auc": val_auc})
+        say(f"epoch {epoch}/{epochs}  loss {total / per_epoch:.4f}  val_auc {val_auc:.4f}")
 
-    threshold = metrics.best_threshold(val[2], _scores(model, val[0], val[1], loss))
-    scores = _scores(model, test[0], test[1], loss)
+    val_scores = _scores(network, val[0], val[1], loss, test_shift)
+    threshold = metrics.best_threshold(val[2], val_scores)
+    scores = _scores(network, test[0], test[1], loss, test_shift)
     auc = metrics.roc_auc_score(test[2], scores)
     eer, eer_threshold = metrics.equal_error_rate(test[2], scores)
     pixel_scores = -np.linalg.norm((test[0] - test[1]).reshape(len(test[2]), -1), axis=1)
     results = {"auc": auc, "eer": eer, "eer_threshold": eer_threshold,
                "pixel_auc": metrics.roc_auc_score(test[2], pixel_scores),
                "accuracy": metrics.threshold_accuracy(test[2], scores, threshold),
-               "threshold": threshold, "val_auc": logs[-1]["val_auc"], "epochs": logs,
+               "threshold": threshold, "val_auc": metrics.roc_auc_score(val[2], val_scores),
+               "epochs": logs,
                "seconds": time.perf_counter() - start}
     say(f"verification on unseen classes 7-9: ROC AUC {auc:.4f}  EER {eer:.4f}  accuracy "
         f"{results['accuracy']:.4f} (threshold {threshold:.4f} from validation pairs)")
@@ -213,14 +311,17 @@ def run_siamese(
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
         config = {"task": "siamese", "dataset": dataset, "epochs": epochs, "seed": seed,
-                  "loss": loss, "lr": lr, "batch_size": batch_size, "hidden": list(hidden),
+                  "loss": loss, "lr": lr, "batch_size": batch_size, "model": model,
+                  "hidden": list(hidden), "channels": list(channels),
                   "embedding_dim": embedding_dim, "margin": margin, "train_pairs": train_pairs,
-                  "val_pairs": val_pairs, "test_pairs": test_pairs}
+                  "train_composites": train_composites, "val_pairs": val_pairs,
+                  "test_pairs": test_pairs, "test_shift": test_shift}
         record = {"config": config, **results}
         io.atomic_write(os.path.join(out_dir, HISTORY),
                         (json.dumps(record, indent=2) + "\n").encode())
-        io.save(model.state_dict(), os.path.join(out_dir, WEIGHTS),
-                metadata={"task": "siamese", "hidden": json.dumps(list(hidden)),
+        io.save(network.state_dict(), os.path.join(out_dir, WEIGHTS),
+                metadata={"task": "siamese", "model": model, "hidden": json.dumps(list(hidden)),
+                          "channels": json.dumps(list(channels)),
                           "embedding_dim": str(embedding_dim), "loss": loss})
         fpr, tpr, _ = metrics.roc_curve(test[2], scores)
         pixel_fpr, pixel_tpr, _ = metrics.roc_curve(test[2], pixel_scores)
