@@ -362,6 +362,12 @@ def test_run_siamese_errors():
         run_siamese(model="resnet")
     with pytest.raises(ValueError, match=r"channels must be two numbers \(c1, c2\)"):
         run_siamese(channels=(8,))
+    with pytest.raises(ValueError, match=r"hidden sizes the MLP encoder; the CNN encoder takes "
+                                         r"channels, got hidden=\(64,\) with model='cnn'"):
+        run_siamese(hidden=(64,))
+    with pytest.raises(ValueError, match=r"channels size the CNN encoder; the MLP encoder "
+                                         r"takes hidden, got channels=\(4, 8\)"):
+        run_siamese(loss="contrastive", channels=(4, 8))
     with pytest.raises(ValueError, match="test_shift must be at least 0, got -1"):
         run_siamese(test_shift=-1)
     with pytest.raises(ValueError, match="train_composites must be at least 1, got 0"):
