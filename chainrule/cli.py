@@ -70,6 +70,7 @@ from chainrule.train.recipes import (
 )
 from chainrule.train.siamese import ENCODERS as SIAMESE_ENCODERS
 from chainrule.train.siamese import LOSSES as SIAMESE_LOSSES
+from chainrule.train.siamese import RECIPES as SIAMESE_RECIPES
 from chainrule.train.siamese import ROC_PLOT, run_siamese
 from chainrule.train.siamese import WEIGHTS as SIAMESE_WEIGHTS
 
@@ -250,8 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="--task siamese: how the encoder learns (default "
                             f"{SIAMESE_DEFAULT_LOSS}): composite, a CNN that tells apart 840 "
                             "classes made of halves of digits 0-6, rotated and mirrored "
-                            "(unseen AUC 0.95, about 15 minutes); contrastive or cosine, an "
-                            "MLP on pairs of 0-6 (a few seconds, unseen AUC 0.75 / 0.55)")
+                            "(unseen AUC 0.96, 8-10 minutes); contrastive or cosine, an MLP "
+                            "on pairs of 0-6 (a few seconds, unseen AUC 0.75 / 0.55)")
     train.add_argument("--data-dir", default=None, metavar="DIR",
                        help="where the files of mnist, fashion-mnist or cifar10 are (get them "
                             "with chainrule.data.datasets.download_mnist(DIR), "
@@ -741,6 +742,14 @@ def _siamese(args: argparse.Namespace) -> int:
     if args.model not in (None, *SIAMESE_ENCODERS):
         raise _fail(f"--task siamese takes --model {' or '.join(SIAMESE_ENCODERS)} (the "
                     f"encoder), not {args.model}")
+    encoder = args.model or SIAMESE_RECIPES[
+        "composite" if args.loss in (None, "composite") else "pairs"]["model"]
+    if encoder == "cnn" and args.hidden is not None:
+        raise _fail("--task siamese: --hidden sizes the MLP encoder; the CNN encoder (the "
+                    "default of --loss composite) takes --channels C1,C2")
+    if encoder == "mlp" and args.channels is not None:
+        raise _fail("--task siamese: --channels sizes the CNN encoder; the MLP encoder takes "
+                    "--hidden H1,H2,...")
     if args.channels is not None and len(args.channels) != 2:
         raise _fail(f"--task siamese: --channels must be two numbers C1,C2 (the CNN "
                     f"encoder's), got {','.join(map(str, args.channels))}")

@@ -72,7 +72,7 @@ __all__ = ["ENCODERS", "LOSSES", "SEEN", "UNSEEN", "cnn_encoder", "plot_roc_curv
            "run_siamese"]
 
 SEEN, UNSEEN = tuple(range(7)), (7, 8, 9)
-LOSSES = ("cosine", "contrastive", "composite")
+LOSSES = ("composite", "contrastive", "cosine")
 ENCODERS = ("mlp", "cnn")
 #: what each way of training works best with, for the arguments left at None
 RECIPES = {
