@@ -240,8 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_arguments(train)
     train.add_argument("--task", choices=("classify", "siamese"), default=None,
                        help="classify (the default): a classifier, as above; siamese: a "
-                            "shared-weight encoder trained on pairs of digits 0-6 (genuine: "
-                            "same class, impostor: different classes), then verification on "
+                            "shared-weight encoder trained on digits 0-6 (see --loss), then "
+                            "verification on "
                             "pairs of the unseen digits 7-9: ROC AUC, equal error rate and "
                             "accuracy at the threshold chosen on validation pairs, and "
                             "roc_curve.png (takes --dataset digits, --model mlp|cnn, --hidden, "
