@@ -745,8 +745,9 @@ def _siamese(args: argparse.Namespace) -> int:
     encoder = args.model or SIAMESE_RECIPES[
         "composite" if args.loss in (None, "composite") else "pairs"]["model"]
     if encoder == "cnn" and args.hidden is not None:
-        raise _fail("--task siamese: --hidden sizes the MLP encoder; the CNN encoder (the "
-                    "default of --loss composite) takes --channels C1,C2")
+        why = "--model cnn" if args.model else "the default of --loss composite"
+        raise _fail(f"--task siamese: --hidden sizes the MLP encoder; the CNN encoder ({why}) "
+                    f"takes --channels C1,C2")
     if encoder == "mlp" and args.channels is not None:
         raise _fail("--task siamese: --channels sizes the CNN encoder; the MLP encoder takes "
                     "--hidden H1,H2,...")

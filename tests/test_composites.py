@@ -37,6 +37,9 @@ def _decode(label, k):
 def test_class_count():
     assert composite_class_count(7) == 840  # 56 whole + 392 top/bottom + 392 left/right
     assert composite_class_count(1) == 24
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="n_classes must be a positive int"):
+            composite_class_count(bad)
 
 
 def test_every_composite_is_made_of_the_halves_its_label_names(seen_digits):
@@ -118,6 +121,7 @@ def test_same_seed_same_composites_and_three_dimensional_input(seen_digits):
     ((np.zeros((4, 1, 8, 6)), np.arange(4), 5), {}, r"x must hold square images"),
     ((np.zeros((4, 64)), np.arange(4), 5), {}, r"x must hold square images"),
     ((np.zeros((4, 8, 8)), np.arange(3), 5), {}, r"y must be 1-D with one label per image"),
+    ((np.zeros((0, 8, 8)), np.arange(0), 5), {}, r"x holds no images \(shape \(0, 8, 8\)\)"),
     ((np.zeros((4, 8, 8)), np.arange(4), 0), {}, r"n must be a positive int, got 0"),
     ((np.zeros((4, 8, 8)), np.arange(4), 2.5), {}, r"n must be a positive int"),
     ((np.zeros((4, 8, 8)), np.arange(4), 5), {"max_shift": -1}, r"max_shift must be an int"),

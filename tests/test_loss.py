@@ -451,7 +451,8 @@ def test_cosine_similarity_errors():
 
 
 @pytest.mark.parametrize("p", [2, 1, 3, 1.5])
-@pytest.mark.parametrize("shape,dim", [((5, 4), 1), ((5, 4), 0), ((2, 3, 4), -1), ((6,), 0)])
+@pytest.mark.parametrize("shape,dim", [((5, 4), 1), ((5, 4), 0), ((2, 3, 4), -1), ((6,), 0),
+                                       ((2, 3, 4), (1, 2)), ((2, 3, 4), [0, -1])])
 def test_normalize(rng, p, shape, dim):
     x = rng.standard_normal(shape)
     x.reshape(-1)[:3] = 0.0  # a zero entry: sign(0) |0|^(p-1) = 0

@@ -372,6 +372,23 @@ def test_run_siamese_errors():
         run_siamese(test_shift=-1)
     with pytest.raises(ValueError, match="train_composites must be at least 1, got 0"):
         run_siamese(train_composites=0)
+    with pytest.raises(ValueError, match="test_shift must be smaller than the 8-pixel side"):
+        run_siamese(test_shift=8)
+    with pytest.raises(TypeError, match="channels must be a sequence of ints, got 4"):
+        run_siamese(channels=4)
+    with pytest.raises(TypeError, match="hidden must be a sequence of ints, got '64'"):
+        run_siamese(loss="contrastive", hidden="64")
+    with pytest.raises(ValueError, match="lr must be a finite number of at least 0.0, got inf"):
+        run_siamese(lr=float("inf"))
+
+
+def test_run_siamese_encoder_that_diverged_on_the_last_step_is_reported(tmp_path):
+    """One step at lr 1e30 leaves a finite loss but non-finite weights: the scoring says
+    so, and nothing is written."""
+    with pytest.raises(FloatingPointError, match="non-finite embeddings: training diverged"):
+        run_siamese(loss="contrastive", lr=1e30, train_pairs=64, epochs=1, quiet=True,
+                    out_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 def test_run_siamese_composite_loss_defaults_and_record(tmp_path):
@@ -384,6 +401,7 @@ def test_run_siamese_composite_loss_defaults_and_record(tmp_path):
                                    "test_shift", "train_composites", "channels")} == {
         "loss": "composite", "model": "cnn", "batch_size": 256, "embedding_dim": 64,
         "test_shift": 1, "train_composites": 1024, "channels": [4, 8]}
+    assert config["hidden"] is None  # the MLP's sizes, not used by the CNN
     assert len(results["epochs"]) == 2
     assert results["epochs"][1]["loss"] < results["epochs"][0]["loss"]
     assert results["val_auc"] > 0.75

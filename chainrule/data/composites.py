@@ -31,7 +31,11 @@ ORIENTATIONS = 8
 
 def composite_class_count(n_classes: int) -> int:
     """The number of composite classes from ``n_classes`` known classes: 8k(2k + 1)."""
-    return ORIENTATIONS * n_classes * (2 * n_classes + 1)
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) \
+            or n_classes < 1:
+        raise ValueError(f"composite_class_count: n_classes must be a positive int, got "
+                         f"{n_classes!r}")
+    return ORIENTATIONS * int(n_classes) * (2 * int(n_classes) + 1)
 
 
 def _orient(images: np.ndarray, orientation: np.ndarray) -> np.ndarray:
@@ -92,6 +96,9 @@ def make_composites(
     if x.ndim not in (3, 4) or x.shape[-1] != x.shape[-2]:
         raise ValueError(f"{op}: x must hold square images, shape (N, H, H) or (N, C, H, H), "
                          f"got {x.shape}")
+    if len(x) == 0:
+        raise ValueError(f"{op}: x holds no images (shape {x.shape}); composites need at "
+                         f"least one image")
     if y.ndim != 1 or len(y) != len(x):
         raise ValueError(f"{op}: y must be 1-D with one label per image, got shape {y.shape} "
                          f"for {len(x)} images")

@@ -21,6 +21,7 @@ from chainrule.ops._checks import (
     check_float,
     check_reduction,
     normalize_dim,
+    normalize_dims,
     numeric_target,
     to_array,
 )
@@ -75,7 +76,8 @@ class Normalize(Function):
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """``input`` scaled to unit p-norm along ``dim``: x / max(‖x‖_p, eps), as
+    """``input`` scaled to unit p-norm along ``dim`` (an int or a tuple of ints, the norm
+    then taken over all of them): x / max(‖x‖_p, eps), as
     ``torch.nn.functional.normalize`` (p ≥ 1, finite). Derivatives: :class:`Normalize`.
     """
     op = "normalize"
@@ -85,7 +87,10 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
         raise ValueError(f"{op}: p must be a finite number >= 1, got {p!r}")
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
         raise ValueError(f"{op}: eps must be a positive number, got {eps!r}")
-    axis = normalize_dim(dim, x.shape, op)
+    if isinstance(dim, (tuple, list)):
+        axis: int | tuple[int, ...] = normalize_dims(dim, x.shape, op)
+    else:
+        axis = normalize_dim(dim, x.shape, op)
     return Normalize.apply(_operand(input, x), p=float(p), axis=axis, eps=float(eps))
 
 

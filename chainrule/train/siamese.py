@@ -92,8 +92,10 @@ def _check(name: str, value: Any, kind: type, low: float) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers):
         raise TypeError(f"run_siamese: {name} must be {'an int' if kind is int else 'a number'}"
                         f", got {value!r}")
-    if not value >= low:
-        raise ValueError(f"run_siamese: {name} must be at least {low}, got {value!r}")
+    if not value >= low or (kind is float and not np.isfinite(value)):
+        raise ValueError(f"run_siamese: {name} must be a finite number of at least {low}, got "
+                         f"{value!r}" if kind is float else
+                         f"run_siamese: {name} must be at least {low}, got {value!r}")
 
 
 def _embed(model: Siamese, images: np.ndarray, test_shift: int) -> np.ndarray:
@@ -117,9 +119,12 @@ def _scores(model: Siamese, x1: np.ndarray, x2: np.ndarray, loss: str,
     """The pairs' scores, higher for "more alike": cos(z1, z2), or -‖z1 - z2‖ for the
     contrastive loss."""
     model.eval()
-    with no_grad():
+    with no_grad(), np.errstate(over="ignore", invalid="ignore"):
         z1, z2 = _embed(model, x1, test_shift), _embed(model, x2, test_shift)
     model.train()
+    if not (np.isfinite(z1).all() and np.isfinite(z2).all()):
+        raise FloatingPointError("run_siamese: the trained encoder gives non-finite "
+                                 "embeddings: training diverged; try a smaller lr")
     if loss != "contrastive":
         return cosine_similarity(tensor(z1), tensor(z2), dim=1).numpy()
     return -np.linalg.norm(z1 - z2, axis=1)
@@ -216,8 +221,9 @@ def run_siamese(
     (128,)), ``channels`` = (c1, c2) the CNN (default (32, 64)); each is refused with
     the other model. ``train_pairs`` (pair losses) and ``train_composites`` (composite
     loss) are the fresh examples of each epoch. ``test_shift`` = s > 0 scores each image
-    by the mean of its unit embeddings over the (2s + 1)² shifts by up to s pixels (the
-    per-epoch validation AUC is without them).
+    by the mean of its unit embeddings over the (2s + 1)² shifts by up to s pixels (s
+    below the image side); the per-epoch validation AUC is without them, the returned
+    ``val_auc`` with them (the scores the threshold is chosen on).
 
     Prints one line per epoch (unless ``quiet``) and last ``verification on unseen
     classes 7-9: ROC AUC A  EER E  accuracy C (threshold T from validation pairs)``.
@@ -226,8 +232,8 @@ def run_siamese(
     weights: ``siamese(cnn_encoder(channels, embedding_dim))`` or
     ``siamese(mlp(64, hidden, embedding_dim))``, then ``.load_state_dict(cr.load(path))``)
     and ``roc_curve.png`` (needs matplotlib; skipped with a note without it). A loss
-    that turns NaN or infinite stops the run with a ``FloatingPointError`` before
-    anything is written. Returns the results: ``auc``,
+    that turns NaN or infinite, or a trained encoder whose embeddings do, stops the run
+    with a ``FloatingPointError`` before anything is written. Returns the results: ``auc``,
     ``eer``, ``eer_threshold``, ``pixel_auc``, ``accuracy``, ``threshold``, ``val_auc``,
     ``epochs`` (the per-epoch logs) and ``seconds``.
     """
@@ -251,6 +257,10 @@ def run_siamese(
     if model == "mlp" and channels is not None:
         raise ValueError(f"run_siamese: channels size the CNN encoder; the MLP encoder takes "
                          f"hidden, got channels={tuple(channels)!r} with model='mlp'")
+    for name, widths in (("hidden", hidden), ("channels", channels)):
+        if widths is not None and (isinstance(widths, str)
+                                   or not isinstance(widths, (Sequence, np.ndarray))):
+            raise TypeError(f"run_siamese: {name} must be a sequence of ints, got {widths!r}")
     hidden = (128,) if hidden is None else hidden
     channels = (32, 64) if channels is None else channels
     if len(channels) != 2:
@@ -266,6 +276,9 @@ def run_siamese(
                         ("test_pairs", test_pairs)):
         _check(name, value, int, 2)
     _check("test_shift", test_shift, int, 0)
+    if test_shift >= 8:
+        raise ValueError(f"run_siamese: test_shift must be smaller than the 8-pixel side of "
+                         f"the digits, got {test_shift}")
     _check("seed", seed, int, 0)
     _check("lr", lr, float, 0.0)
     _check("margin", margin, float, 0.0)
@@ -344,7 +357,8 @@ def run_siamese(
         os.makedirs(out_dir, exist_ok=True)
         config = {"task": "siamese", "dataset": dataset, "epochs": epochs, "seed": seed,
                   "loss": loss, "lr": lr, "batch_size": batch_size, "model": model,
-                  "hidden": list(hidden), "channels": list(channels),
+                  "hidden": list(hidden) if model == "mlp" else None,
+                  "channels": list(channels) if model == "cnn" else None,
                   "embedding_dim": embedding_dim, "margin": margin, "train_pairs": train_pairs,
                   "train_composites": train_composites, "val_pairs": val_pairs,
                   "test_pairs": test_pairs, "test_shift": test_shift}
@@ -352,8 +366,9 @@ def run_siamese(
         io.atomic_write(os.path.join(out_dir, HISTORY),
                         (json.dumps(record, indent=2) + "\n").encode())
         io.save(network.state_dict(), os.path.join(out_dir, WEIGHTS),
-                metadata={"task": "siamese", "model": model, "hidden": json.dumps(list(hidden)),
-                          "channels": json.dumps(list(channels)),
+                metadata={"task": "siamese", "model": model,
+                          "hidden" if model == "mlp" else "channels":
+                              json.dumps(list(hidden if model == "mlp" else channels)),
                           "embedding_dim": str(embedding_dim), "loss": loss})
         fpr, tpr, _ = metrics.roc_curve(test[2], scores)
         pixel_fpr, pixel_tpr, _ = metrics.roc_curve(test[2], pixel_scores)
