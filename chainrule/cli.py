@@ -249,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "--out, --overwrite, --quiet)")
     train.add_argument("--loss", choices=SIAMESE_LOSSES, default=None,
                        help="--task siamese: how the encoder learns (default "
-                            f"{SIAMESE_DEFAULT_LOSS}): composite, a CNN that tells apart 840 "
+                            f"{SIAMESE_DEFAULT_LOSS}): composite, a CNN that tells apart 728 "
                             "classes made of halves of digits 0-6, rotated and mirrored "
                             "(unseen AUC 0.96, 8-10 minutes); contrastive or cosine, an MLP "
                             "on pairs of 0-6 (a few seconds, unseen AUC 0.75 / 0.55)")

@@ -12,7 +12,7 @@ Expect a near-perfect AUC (≈ 0.998) on the seen digits but only ≈ 0.73 on th
 ones, below the pixels' 0.83 and the distortion model's 0.92: what the encoder learned
 to tell 0–6 apart does not carry over to 7–9 on these 8×8 images.
 (``chainrule.train.siamese.run_siamese(loss="contrastive")`` is the same recipe with more
-reporting; its default, a CNN taught 840 classes composed of halves of 0–6, reaches 0.95.)
+reporting; its default, a CNN taught 728 classes composed of halves of 0–6, reaches 0.95.)
 """
 
 import numpy as np

@@ -131,7 +131,7 @@ def test_task_siamese_verifies_on_the_unseen_digits(tmp_path, capsys):
 
 
 def test_task_siamese_composite_cnn_scores_with_shifted_copies(tmp_path, capsys):
-    """The default loss: a CNN taught 840 composite classes; a pair's score is the cosine
+    """The default loss: a CNN taught 728 composite classes; a pair's score is the cosine
     of the embeddings averaged over the 9 one-pixel shifts of each image."""
     assert cli.main(["train", "--task", "siamese", "--channels", "4,8", "--epochs", "1",
                      "--out", str(tmp_path), "--quiet"]) == 0

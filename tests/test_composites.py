@@ -11,7 +11,7 @@ from chainrule.data.datasets import load_digits
 @pytest.fixture(scope="module")
 def seen_digits():
     x, y = load_digits()
-    return x[y < 3], y[y < 3]  # k = 3 classes: 8·3·7 = 168 composite classes
+    return x[y < 3], y[y < 3]  # k = 3 classes: 8·3·5 = 120 composite classes
 
 
 def _orient(image, o):
@@ -25,18 +25,19 @@ def _unorient(image, o):
 
 
 def _decode(label, k):
-    """(kind, i, j, orientation) of a composite class id."""
+    """(kind, i, j, orientation) of a composite class id; i ≠ j but for whole digits."""
     o, rest = label % 8, label // 8
     if rest < k:
         return "whole", rest, rest, o
     rest -= k
-    kind = "top_bottom" if rest < k * k else "left_right"
-    return kind, (rest % (k * k)) // k, rest % k, o
+    kind = "top_bottom" if rest < k * (k - 1) else "left_right"
+    i, j = divmod(rest % (k * (k - 1)), k - 1)
+    return kind, i, j if j < i else j + 1, o
 
 
 def test_class_count():
-    assert composite_class_count(7) == 840  # 56 whole + 392 top/bottom + 392 left/right
-    assert composite_class_count(1) == 24
+    assert composite_class_count(7) == 728  # 56 whole + 336 top/bottom + 336 left/right
+    assert composite_class_count(1) == 8
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="n_classes must be a positive int"):
             composite_class_count(bad)
@@ -46,37 +47,40 @@ def test_every_composite_is_made_of_the_halves_its_label_names(seen_digits):
     x, y = seen_digits
     images, labels = make_composites(x, y, 600, seed=0, max_shift=0)
     assert images.shape == (600, 1, 8, 8) and images.dtype == x.dtype
-    assert labels.dtype == np.int64 and labels.min() >= 0 and labels.max() < 168
+    assert labels.dtype == np.int64 and labels.min() >= 0 and labels.max() < 120
     by_class = [x[y == c, 0] for c in range(3)]
-    kinds = set()
+
+    def stacked(upright, i, j):  # top half from class i over bottom half from class j
+        return ((by_class[i][:, :4] == upright[:4]).all(axis=(1, 2)).any()
+                and (by_class[j][:, 4:] == upright[4:]).all(axis=(1, 2)).any())
+
+    def beside(upright, i, j):  # left half from class i beside right half from class j
+        return ((by_class[i][:, :, :4] == upright[:, :4]).all(axis=(1, 2)).any()
+                and (by_class[j][:, :, 4:] == upright[:, 4:]).all(axis=(1, 2)).any())
+
+    kinds, halves_of_one_class = set(), 0
     for image, label in zip(images[:, 0], labels):
         kind, i, j, o = _decode(int(label), 3)
         kinds.add(kind)
         upright = _unorient(image, o)
-        if kind == "whole":
-            first = second = upright
-        elif kind == "top_bottom":
-            first, second = upright[:4], upright[4:]
-        else:
-            first, second = upright[:, :4], upright[:, 4:]
-        if kind == "whole":
-            assert (by_class[i] == first).all(axis=(1, 2)).any()
-        elif kind == "top_bottom":
-            assert (by_class[i][:, :4] == first).all(axis=(1, 2)).any()
-            assert (by_class[j][:, 4:] == second).all(axis=(1, 2)).any()
-        else:
-            assert (by_class[i][:, :, :4] == first).all(axis=(1, 2)).any()
-            assert (by_class[j][:, :, 4:] == second).all(axis=(1, 2)).any()
+        if kind == "top_bottom":
+            assert i != j and stacked(upright, i, j)
+        elif kind == "left_right":
+            assert i != j and beside(upright, i, j)
+        else:  # a whole digit of class i, or two halves of two digits of class i
+            assert stacked(upright, i, i) or beside(upright, i, i)
+            halves_of_one_class += not (by_class[i] == upright).all(axis=(1, 2)).any()
     assert kinds == {"whole", "top_bottom", "left_right"}
+    assert halves_of_one_class > 50  # 2/9 of the composites
 
 
 def test_all_classes_appear_about_equally_by_kind(seen_digits):
     x, y = seen_digits
     _, labels = make_composites(x, y, 30000, seed=1)
-    assert len(np.unique(labels)) == 168
-    whole = np.mean(labels < 24)
-    assert whole == pytest.approx(1 / 3, abs=0.02)
-    assert np.mean(labels >= 24 + 72) == pytest.approx(1 / 3, abs=0.02)
+    assert len(np.unique(labels)) == 120
+    # whole: a third, plus the composites of two halves of one class (1/3 of the rest)
+    assert np.mean(labels < 24) == pytest.approx(1 / 3 + 2 / 3 * 1 / 3, abs=0.02)
+    assert np.mean(labels >= 24 + 48) == pytest.approx(1 / 3 * 2 / 3, abs=0.02)
 
 
 def test_the_shift_moves_each_composite_by_at_most_one_pixel_and_zero_fills(seen_digits):

@@ -5,11 +5,13 @@ learns better features from more classes than the training set has. Each composi
 image takes the top half of an image of class i over the bottom half of an image of
 class j (or the left half of i beside the right half of j, or a whole image of i), then
 one of the 8 rotations and mirrors of the square, then a small zero-filled shift. Its
-class is the tuple (kind, i, j, orientation), so k known classes give
+class is the tuple (kind, i, j, orientation); two halves of the same class make what is
+nearly a whole digit of it, so they take that class (whole, i, i, orientation). k known
+classes give
 
-    8·k (whole) + 8·k² (top/bottom) + 8·k² (left/right) = 8k(2k + 1)
+    8·k (whole) + 8·k(k-1) (top/bottom, i ≠ j) + 8·k(k-1) (left/right) = 8k(2k - 1)
 
-composite classes: 840 from the seven digits 0-6. The shift is an augmentation, not
+composite classes: 728 from the seven digits 0-6. The shift is an augmentation, not
 part of the class.
 """
 
@@ -30,12 +32,12 @@ ORIENTATIONS = 8
 
 
 def composite_class_count(n_classes: int) -> int:
-    """The number of composite classes from ``n_classes`` known classes: 8k(2k + 1)."""
+    """The number of composite classes from ``n_classes`` known classes: 8k(2k - 1)."""
     if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) \
             or n_classes < 1:
         raise ValueError(f"composite_class_count: n_classes must be a positive int, got "
                          f"{n_classes!r}")
-    return ORIENTATIONS * int(n_classes) * (2 * int(n_classes) + 1)
+    return ORIENTATIONS * int(n_classes) * (2 * int(n_classes) - 1)
 
 
 def _orient(images: np.ndarray, orientation: np.ndarray) -> np.ndarray:
@@ -76,9 +78,11 @@ def make_composites(
       same then mirrored left-right), uniformly.
     - Shift: a zero-filled shift of -max_shift..max_shift pixels along each axis,
       uniformly; it does not change the class.
-    - Labels: with the classes of ``y`` numbered 0..k-1 in sorted order, whole images
-      get ``8i + o``; top/bottom ``8k + 8(k·i + j) + o``; left/right
-      ``8k + 8k² + 8(k·i + j) + o``: ids 0 .. ``composite_class_count(k)`` - 1.
+    - Labels: with the classes of ``y`` numbered 0..k-1 in sorted order, whole images,
+      and composites of two halves of the same class i, get ``8i + o``; for i ≠ j, with
+      ``m = (k-1)·i + (j if j < i else j - 1)`` numbering the ordered pairs, top/bottom
+      get ``8k + 8m + o`` and left/right ``8k + 8k(k-1) + 8m + o``: ids 0 ..
+      ``composite_class_count(k)`` - 1.
 
     ``x``: an array (or Tensor) of shape (N, H, H) or (N, C, H, H); ``y``: N labels.
     The same ``seed`` (an int or a ``numpy.random.Generator``; None: the global
@@ -128,7 +132,8 @@ def make_composites(
     if max_shift:
         dy, dx = rng.integers(-max_shift, max_shift + 1, (2, n))
         images = _shift(images, dy, dx, max_shift)
-    pair = np.where(kind == 0, i, k * i + j)
-    offset = np.array([0, ORIENTATIONS * k, ORIENTATIONS * (k + k * k)])[kind]
+    whole = (kind == 0) | (i == j)
+    pair = np.where(whole, i, (k - 1) * i + np.where(j < i, j, j - 1))
+    offset = np.array([0, ORIENTATIONS * k, ORIENTATIONS * k * k])[np.where(whole, 0, kind)]
     labels = offset + ORIENTATIONS * pair + orientation
     return np.ascontiguousarray(images), labels.astype(np.int64)

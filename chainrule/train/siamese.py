@@ -7,7 +7,7 @@ verification of digit classes the network never saw.
   pairs (0-6, validation part) and fixed test pairs (7-9); fresh training pairs every
   epoch for the pair losses.
 - ``loss='composite'`` (the default): a CNN encoder (:func:`cnn_encoder`, 32-64
-  channels, 64-d embedding) learns to tell apart 840 *composite classes* made only from
+  channels, 64-d embedding) learns to tell apart 728 *composite classes* made only from
   the training images of 0-6 (:func:`chainrule.data.composites.make_composites`: whole
   digits, top halves over bottom halves, left halves beside right halves, each in the
   8 rotations and mirror images of the square, shifted by up to a pixel), with the
@@ -33,7 +33,7 @@ What to expect on the unseen digits 7-9 (pixel distance: 0.83 on seed 0):
 - composite (8-10 minutes on two cores or one): ROC AUC 0.959 on seed 0 (EER 0.117),
   0.967 and 0.957 on seeds 1 and 2 (seed 0 on one BLAS thread: 0.953, and 0.933
   scored without the shifted copies).
-  Seven classes as they are teach no features that separate three new ones; 840
+  Seven classes as they are teach no features that separate three new ones; 728
   classes composed of their parts do.
 - contrastive (a few seconds): validation AUC on the seen classes about 0.999, but
   0.75 on the unseen ones (seeds 1, 2: 0.64-0.76), below pixel distance. Trained on
