@@ -75,7 +75,8 @@ class Normalize(Function):
         return grad / c - along * d_norm
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+def normalize(input: Tensor, p: float = 2.0, dim: int | tuple[int, ...] = 1,
+              eps: float = 1e-12) -> Tensor:
     """``input`` scaled to unit p-norm along ``dim`` (an int or a tuple of ints, the norm
     then taken over all of them): x / max(‖x‖_p, eps), as
     ``torch.nn.functional.normalize`` (p ≥ 1, finite). Derivatives: :class:`Normalize`.
