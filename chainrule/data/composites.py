@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.data.transforms import _crop_windows
 from chainrule.random import as_generator
 from chainrule.tensor import Tensor
 
@@ -49,19 +50,6 @@ def _orient(images: np.ndarray, orientation: np.ndarray) -> np.ndarray:
         turned = np.rot90(images[chosen], o % 4, axes=(-2, -1))
         out[chosen] = turned[..., ::-1] if o >= 4 else turned
     return out
-
-
-def _shift(images: np.ndarray, dy: np.ndarray, dx: np.ndarray, most: int) -> np.ndarray:
-    """out[n, ..., r, c] = images[n, ..., r - dy[n], c - dx[n]], zero where that falls
-    outside the image."""
-    h, w = images.shape[-2:]
-    pad = [(0, 0)] * (images.ndim - 2) + [(most, most), (most, most)]
-    padded = np.pad(images, pad)
-    rows = (np.arange(h)[None, :] + most - dy[:, None])[:, :, None]  # (n, h, 1)
-    cols = (np.arange(w)[None, :] + most - dx[:, None])[:, None, :]  # (n, 1, w)
-    moved = np.moveaxis(padded, 0, -3)  # (..., n, H + 2m, W + 2m)
-    picked = moved[..., np.arange(len(images))[:, None, None], rows, cols]
-    return np.moveaxis(picked, -3, 0)
 
 
 def make_composites(
@@ -129,9 +117,12 @@ def make_composites(
     images = np.where(keep, first, second).astype(x.dtype, copy=False)
     orientation = rng.integers(0, ORIENTATIONS, n)
     images = _orient(images, orientation)
-    if max_shift:
+    if max_shift:  # a window of the zero-padded image, offset by max_shift - shift
         dy, dx = rng.integers(-max_shift, max_shift + 1, (2, n))
-        images = _shift(images, dy, dx, max_shift)
+        planes = images.reshape(n, -1, side, side)
+        padded = np.pad(planes, [(0, 0), (0, 0)] + [(max_shift, max_shift)] * 2)
+        offsets = max_shift - np.stack([dy, dx], axis=1)
+        images = _crop_windows(padded, (side, side), offsets).reshape(images.shape)
     whole = (kind == 0) | (i == j)
     pair = np.where(whole, i, (k - 1) * i + np.where(j < i, j, j - 1))
     offset = np.array([0, ORIENTATIONS * k, ORIENTATIONS * k * k])[np.where(whole, 0, kind)]

@@ -91,10 +91,9 @@ def _check(name: str, value: Any, kind: type, low: float) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers):
         raise TypeError(f"run_siamese: {name} must be {'an int' if kind is int else 'a number'}"
                         f", got {value!r}")
-    if not value >= low or (kind is float and not np.isfinite(value)):
-        raise ValueError(f"run_siamese: {name} must be a finite number of at least {low}, got "
-                         f"{value!r}" if kind is float else
-                         f"run_siamese: {name} must be at least {low}, got {value!r}")
+    if not (low <= value < np.inf):
+        finite = "a finite number of " if kind is float else ""
+        raise ValueError(f"run_siamese: {name} must be {finite}at least {low}, got {value!r}")
 
 
 def _embed(model: Siamese, images: np.ndarray, test_shift: int) -> np.ndarray:
