@@ -770,6 +770,12 @@ def _siamese(args: argparse.Namespace) -> int:
     except (ValueError, FloatingPointError) as exc:
         remove_empty(made)  # nothing was written: leave none of the directories it made
         raise _fail(str(exc).removeprefix("run_siamese: ")) from None
+    except KeyboardInterrupt as exc:  # files are written at the end: none yet, as a rule
+        remove_empty(made)
+        name = "SIGTERM" if isinstance(exc, _Terminated) else "SIGINT"
+        print(f"chainrule train: interrupted ({name}) during the siamese run; a siamese run "
+              f"cannot be resumed, start it again", file=sys.stderr, flush=True)
+        return EXIT_SIGTERM if name == "SIGTERM" else EXIT_SIGINT
     latest = _point_latest(out) if args.out is None else None
     if latest not in (None, out) and not args.quiet:
         print(f"{latest} points to {out}")
@@ -777,16 +783,14 @@ def _siamese(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    if args.task == "siamese":
-        return _siamese(args)
-    if args.loss is not None:
+    if args.task != "siamese" and args.loss is not None:
         raise _fail("--loss is the loss of --task siamese; a classifier trains with "
                     "cross-entropy")
     installed, previous = False, None
     if threading.current_thread() is threading.main_thread():
         previous, installed = signal.signal(signal.SIGTERM, _raise_terminated), True
     try:
-        return _run(args)
+        return _siamese(args) if args.task == "siamese" else _run(args)
     except KeyboardInterrupt as exc:  # the phases that write files handle their own
         name = "SIGTERM" if isinstance(exc, _Terminated) else "SIGINT"
         print(f"chainrule train: interrupted ({name}) before training started; nothing "

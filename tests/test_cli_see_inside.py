@@ -182,6 +182,22 @@ def test_task_siamese_diverged_run_says_so_and_leaves_nothing(tmp_path, capsys, 
         capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("signal_name, exception, code", [
+    ("SIGINT", KeyboardInterrupt, 130), ("SIGTERM", cli._Terminated, 143)])
+def test_task_siamese_interrupted_says_so_and_leaves_nothing(tmp_path, capsys, monkeypatch,
+                                                            signal_name, exception, code):
+    def interrupted(*args, **kwargs):
+        raise exception()
+
+    monkeypatch.setattr(cli, "run_siamese", interrupted)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--task", "siamese"]) == code
+    assert capsys.readouterr().err == (
+        f"chainrule train: interrupted ({signal_name}) during the siamese run; a siamese run "
+        "cannot be resumed, start it again\n")
+    assert not any(tmp_path.iterdir())  # neither the run directory nor runs/ is left
+
+
 @pytest.mark.parametrize("args, message", [
     (["--task", "siamese", "--model", "resnet"], "--task siamese takes --model mlp or cnn"),
     (["--task", "siamese", "--channels", "4"], "--channels must be two numbers C1,C2"),
